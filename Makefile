@@ -1,0 +1,47 @@
+# Bastion: `make serve` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BASTION := $(VENV)/bin/bastion
+STAMP := $(VENV)/.installed
+PROTOS := $(wildcard proto/bastion/v1/*.proto)
+BASTION_DATABASE_URL ?= sqlite:///./bastion.db
+export BASTION_DATABASE_URL
+
+.PHONY: venv install gen migrate serve test test-sqlite test-postgres lint-proto bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml examples/blocklist-guard/pyproject.toml
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e examples/blocklist-guard
+	touch $(STAMP)
+
+install: $(STAMP)
+
+venv: install
+
+# Regenerates the committed gRPC code from proto/ (tests/test_generated_code.py fails when stale).
+gen: $(STAMP)
+	$(PY) -m bastion.runtime.codegen
+
+migrate: install
+	$(BASTION) migrate
+
+serve: migrate
+	$(BASTION) serve
+
+# Runs the whole suite on SQLite and on PostgreSQL (127.0.0.1:5432); fails if PostgreSQL is unreachable.
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint-proto:
+	cd proto && npx --yes @bufbuild/buf@1.50.0 lint
+
+bench: install
+	$(PY) bench/check_throughput.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info bastion.db bastion.db-wal bastion.db-shm

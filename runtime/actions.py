@@ -1,0 +1,74 @@
+"""The action a caller is about to take, as guards see it (a domain object, never protobuf)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bastion.runtime.principal import Principal
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """An agent's reasoning. ``text`` is scored and never stored, logged or ledgered."""
+
+    text: str = ""
+    goal: str = ""
+    phase: str = ""
+    model: str = ""
+    thinking_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    """What guards decide on: who wants to do what, at what priority and cost, and why.
+
+    For domain RPCs ``action`` is the RPC itself (``metabolism.compute_snapshot``) and
+    ``attributes`` carries the request's salient fields.
+    """
+
+    principal: Principal
+    action: str
+    resource: str = ""
+    agent_id: str = ""
+    run_id: str = ""
+    task_id: str = ""
+    # 0 (P0, critical) .. 3 (P3, background); SPEC G4's default is P2.
+    priority: int = 2
+    estimated_cost_usd: float = 0.0
+    resources: Mapping[str, float] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    reasoning: Reasoning | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.principal.tenant_id
+
+    def to_record(self) -> dict[str, Any]:
+        """The request as it may be recorded: the reasoning *text* is left out (SPEC G1)."""
+        record: dict[str, Any] = {
+            "action": self.action, "resource": self.resource, "agent_id": self.agent_id,
+            "run_id": self.run_id, "task_id": self.task_id, "priority": f"P{self.priority}",
+            "estimated_cost_usd": self.estimated_cost_usd, "resources": dict(self.resources),
+            "attributes": dict(self.attributes), "actor": self.principal.subject,
+        }
+        if self.reasoning is not None:
+            record["reasoning"] = {
+                "goal": self.reasoning.goal, "phase": self.reasoning.phase,
+                "model": self.reasoning.model,
+                "thinking_tokens": self.reasoning.thinking_tokens,
+            }
+        return record
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """What an action really used and cost (GuardService.Report)."""
+
+    principal: Principal
+    report_id: str
+    decision_id: str
+    cost_usd: float
+    usage: Mapping[str, float]
+    outcome: str

@@ -1,0 +1,165 @@
+"""Server configuration: defaults < TOML file < BASTION_* environment < command-line flags.
+
+There is no default secret anywhere: a missing ledger secret disables signatures (and says
+so), a missing JWT secret disables JWTs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite:///./bastion.db"
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """How one guard runs. ``mode`` is ``enforce`` or ``shadow``."""
+
+    mode: str = "enforce"
+    fail_open: bool = False
+    timeout_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str = "127.0.0.1:50051"
+    database_url: str = DEFAULT_DATABASE_URL
+    log_format: str = "json"
+    log_level: str = "info"
+    # gRPC worker threads: the most RPCs served at once (streams hold one each).
+    max_workers: int = 64
+    # Largest request accepted, in bytes; larger ones get RESOURCE_EXHAUSTED from gRPC itself.
+    max_message_bytes: int = 4 * 1024 * 1024
+    # host:port for the Prometheus /metrics endpoint; empty disables it.
+    metrics_listen: str = ""
+    # SIGTERM: stop accepting, give in-flight calls this long, then commit and stop.
+    grace_period_s: float = 10.0
+    health_interval_s: float = 2.0
+    db_pool_size: int = 16
+    # Names prefixed "-" are disabled; bare names form an allow-list of entry-point plugins.
+    plugins: tuple[str, ...] = ()
+    trace_hooks: bool = False
+    # Default per-guard time limit; a guard over it fails closed (guard_timeout).
+    guard_timeout_ms: int = 1000
+    guards: Mapping[str, GuardSettings] = field(default_factory=dict)
+    # Input limits (INVALID_ARGUMENT beyond them).
+    max_attributes_bytes: int = 64 * 1024
+    max_name_chars: int = 256
+    max_reasoning_chars: int = 32 * 1024
+    # Authentication.
+    jwt_secret: str = ""
+    jwt_algorithms: tuple[str, ...] = ("HS256",)
+    jwt_ttl_s: int = 900
+    jwt_issuer: str = "bastion"
+    api_key_pepper: str = ""
+    auth_cache_ttl_s: float = 5.0
+    # Per-plugin sections ([plugins.<name>] in the file).
+    plugin_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def plugin_settings(self, name: str) -> Mapping[str, Any]:
+        return self.plugin_sections.get(name, {})
+
+    def guard_settings(self, name: str) -> GuardSettings:
+        return self.guards.get(name, GuardSettings())
+
+    def plugin_enabled(self, name: str) -> bool:
+        if f"-{name}" in self.plugins:
+            return False
+        allow = [p for p in self.plugins if not p.startswith("-")]
+        return not allow or name in allow
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings for logs: secrets replaced by whether they are set."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("jwt_secret", "api_key_pepper"):
+                value = bool(value)
+            elif f.name == "plugin_sections":
+                value = sorted(value)
+            elif f.name == "guards":
+                value = {k: v.__dict__ for k, v in value.items()}
+            out[f.name] = value
+        return out
+
+
+_ENV = {
+    "BASTION_LISTEN": ("listen", str),
+    "BASTION_DATABASE_URL": ("database_url", str),
+    "BASTION_LOG_FORMAT": ("log_format", str),
+    "BASTION_LOG_LEVEL": ("log_level", str),
+    "BASTION_MAX_WORKERS": ("max_workers", int),
+    "BASTION_METRICS_LISTEN": ("metrics_listen", str),
+    "BASTION_GRACE_PERIOD_S": ("grace_period_s", float),
+    "BASTION_PLUGINS": ("plugins", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
+    "BASTION_TRACE_HOOKS": ("trace_hooks", lambda v: v.lower() in ("1", "true", "yes")),
+    "BASTION_GUARD_TIMEOUT_MS": ("guard_timeout_ms", int),
+    "BASTION_JWT_SECRET": ("jwt_secret", str),
+    "BASTION_API_KEY_PEPPER": ("api_key_pepper", str),
+    "BASTION_DB_POOL_SIZE": ("db_pool_size", int),
+}
+
+# Plugin settings that may come from the environment: env var -> (plugin, key, parser).
+_PLUGIN_ENV = {
+    "BASTION_LEDGER_SECRET": ("ledger", "secret", str),
+    "BASTION_LEDGER_VERIFY": ("ledger", "verify_enabled",
+                              lambda v: v.lower() in ("1", "true", "yes")),
+}
+
+
+def _from_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "plugins" and isinstance(value, Mapping):
+            out["plugin_sections"] = {k: dict(v) for k, v in value.items()}
+        elif key == "guards" and isinstance(value, Mapping):
+            out["guards"] = {k: GuardSettings(**v) for k, v in value.items()}
+        elif key == "enabled_plugins":
+            out["plugins"] = tuple(value)
+        elif key in known:
+            out[key] = tuple(value) if isinstance(value, list) else value
+        else:
+            raise ValueError(f"unknown configuration key {key!r}")
+    return out
+
+
+def load_settings(path: str | None = None, env: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    """Loads settings. ``overrides`` (from CLI flags) win; None values are ignored."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = path or env.get("BASTION_CONFIG")
+    if path:
+        with open(path, "rb") as fh:
+            values.update(_from_mapping(tomllib.load(fh)))
+    for var, (name, parse) in _ENV.items():
+        if env.get(var):
+            values[name] = parse(env[var])
+    sections = {k: dict(v) for k, v in values.get("plugin_sections", {}).items()}
+    for var, (plugin, key, parse) in _PLUGIN_ENV.items():
+        if env.get(var):
+            sections.setdefault(plugin, {})[key] = parse(env[var])
+    values["plugin_sections"] = sections
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if settings.log_format not in ("json", "console"):
+        raise ValueError("log_format must be 'json' or 'console'")
+    if "none" in (a.lower() for a in settings.jwt_algorithms):
+        raise ValueError("jwt_algorithms must not contain 'none'")
+    for name, guard in settings.guards.items():
+        if guard.mode not in ("enforce", "shadow"):
+            raise ValueError(f"guards.{name}.mode must be 'enforce' or 'shadow'")
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)

@@ -1,0 +1,92 @@
+"""Protobuf ↔ domain conversions for the core services. Servicers call these; nothing
+below the servicers sees a protobuf message."""
+
+from __future__ import annotations
+
+from google.protobuf import any_pb2
+
+from bastion.runtime import validation as v
+from bastion.runtime.actions import ActionRequest, Reasoning
+from bastion.runtime.config import Settings
+from bastion.runtime.principal import Principal
+from bastion.runtime.verdicts import Decision, GuardResult, Verdict
+from bastion.v1 import decision_pb2, guard_service_pb2
+
+PRIORITIES = {0: 2, decision_pb2.PRIORITY_P0: 0, decision_pb2.PRIORITY_P1: 1,
+              decision_pb2.PRIORITY_P2: 2, decision_pb2.PRIORITY_P3: 3}
+PHASES = ("", "plan", "design", "build", "test", "deploy")
+_VERDICT_TO_PB = {Verdict.ALLOW: decision_pb2.VERDICT_ALLOW,
+                  Verdict.REVIEW: decision_pb2.VERDICT_REVIEW,
+                  Verdict.DEFER: decision_pb2.VERDICT_DEFER,
+                  Verdict.DENY: decision_pb2.VERDICT_DENY}
+
+
+def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
+                      settings: Settings) -> ActionRequest:
+    limit = settings.max_name_chars
+    reasoning = None
+    if req.HasField("reasoning"):
+        r = req.reasoning
+        phase = v.text(r.phase, "reasoning.phase", 16).lower()
+        if phase not in PHASES:
+            raise v.InvalidArgument("reasoning.phase",
+                                    "must be one of plan, design, build, test, deploy")
+        if r.thinking_tokens < 0:
+            raise v.InvalidArgument("reasoning.thinking_tokens", "must be >= 0")
+        reasoning = Reasoning(
+            text=v.text(r.text, "reasoning.text", settings.max_reasoning_chars),
+            goal=v.text(r.goal, "reasoning.goal", 4096), phase=phase,
+            model=v.text(r.model, "reasoning.model", limit),
+            thinking_tokens=r.thinking_tokens)
+    return ActionRequest(
+        principal=principal,
+        action=v.action_name(req.action, "action", limit),
+        resource=v.text(req.resource, "resource", 4096),
+        agent_id=v.identifier(req.agent_id, "agent_id", limit),
+        run_id=v.identifier(req.run_id, "run_id", limit),
+        task_id=v.identifier(req.task_id, "task_id", limit),
+        priority=v.enum_value(req.priority, "priority", PRIORITIES),
+        estimated_cost_usd=v.amount(req.estimated_cost_usd, "estimated_cost_usd"),
+        resources=v.amounts(req.resources, "resources"),
+        attributes=v.json_object(req.attributes_json, "attributes_json",
+                                 settings.max_attributes_bytes),
+        reasoning=reasoning,
+    )
+
+
+def guard_result_to_pb(result: GuardResult) -> decision_pb2.GuardResult:
+    pb = decision_pb2.GuardResult(
+        guard=result.guard, verdict=_VERDICT_TO_PB[result.verdict],
+        reasons=[decision_pb2.Reason(guard=r.guard, code=r.code, message=r.message,
+                                     details=r.details) for r in result.reasons],
+        obligations=[decision_pb2.Obligation(guard=o.guard, code=o.code, params=o.params)
+                     for o in result.obligations],
+        scores=result.scores, shadow=result.shadow, duration_us=result.duration_us)
+    if result.retry_after_s is not None:
+        pb.retry_after.FromMilliseconds(int(result.retry_after_s * 1000))
+    return pb
+
+
+def decision_to_pb(decision: Decision) -> decision_pb2.Decision:
+    pb = decision_pb2.Decision(
+        decision_id=decision.decision_id, verdict=_VERDICT_TO_PB[decision.verdict],
+        action=decision.action,
+        guard_results=[guard_result_to_pb(g) for g in decision.guard_results],
+        shadow_results=[guard_result_to_pb(g) for g in decision.shadow_results],
+        reasons=[decision_pb2.Reason(guard=r.guard, code=r.code, message=r.message,
+                                     details=r.details) for r in decision.reasons],
+        obligations=[decision_pb2.Obligation(guard=o.guard, code=o.code, params=o.params)
+                     for o in decision.obligations])
+    if decision.retry_after_s is not None:
+        pb.retry_after.FromMilliseconds(int(decision.retry_after_s * 1000))
+    if decision.ledger_entry is not None:
+        pb.ledger_entry.sequence = decision.ledger_entry.sequence
+        pb.ledger_entry.entry_hash = decision.ledger_entry.entry_hash
+    pb.decided_at.FromDatetime(decision.decided_at)
+    return pb
+
+
+def decision_as_any(decision: Decision) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(decision_to_pb(decision))
+    return packed

@@ -1,0 +1,166 @@
+"""Every hook of the Bastion request and server lifecycle, in the order they fire.
+
+Plugins (built-in and third-party alike) implement these with ``@hookimpl``. The reference
+documentation in ``docs/hooks.md`` follows this file; ``tests/test_docs.py`` fails when a
+hook is missing there or documented with a stale signature.
+
+Arguments are domain objects from :mod:`bastion.runtime`: plugins never receive a protobuf
+message or a database session.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import pathlib
+
+    import grpc
+
+    from bastion.runtime.actions import ActionRequest, UsageReport
+    from bastion.runtime.config import Settings
+    from bastion.runtime.jobs import BackgroundJob
+    from bastion.runtime.services import ServiceContext, ServiceRegistration
+    from bastion.runtime.unit_of_work import UnitOfWork
+    from bastion.runtime.verdicts import Decision, GuardVerdict
+    from bastion.storage import Database
+
+PROJECT = "bastion"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# ---------------------------------------------------------------------------------------
+# Server start-up
+# ---------------------------------------------------------------------------------------
+
+@hookspec(historic=True)
+def bastion_configure(settings: Settings, database: Database) -> None:
+    """Called once at start-up, before anything is served, with the loaded configuration.
+
+    :param settings: the server configuration; ``settings.plugin_settings(name)`` holds the
+        plugin's own section (``[plugins.<name>]`` in the config file).
+    :param database: the storage handle; keep it for the plugin's repository calls.
+
+    Historic: a plugin registered later still receives the call. Raise ``ValueError`` for a
+    configuration the plugin cannot work with: the server refuses to start and says why.
+    """
+
+
+@hookspec
+def bastion_migrations() -> list[pathlib.Path]:
+    """Returns Alembic version folders holding the plugin's own tables.
+
+    Called by ``bastion migrate`` (and the test fixtures). Each folder is an Alembic branch:
+    its first revision sets ``branch_labels = ("<plugin>",)`` and ``depends_on = "core_0001"``.
+    All results are combined; ``upgrade heads`` applies every branch.
+    """
+
+
+@hookspec
+def bastion_services(context: ServiceContext) -> list[ServiceRegistration]:
+    """Returns the gRPC services the plugin contributes (e.g. ``MetabolismService``).
+
+    :param context: what a servicer needs: ``context.lifecycle`` to run each call through
+        the guards and the ledger, ``context.database`` and ``context.settings``.
+
+    Each registration names the service, the generated ``add_*_to_server`` function, the
+    servicer, and the minimum role per method. Served services appear in reflection and
+    health. All results are combined.
+    """
+
+
+@hookspec
+def bastion_interceptors(settings: Settings) -> list[grpc.ServerInterceptor]:
+    """Returns extra ``grpc.ServerInterceptor`` objects, run inside Bastion's own
+    (authentication, access log, metrics), so the principal is already known. Combined."""
+
+
+@hookspec
+def bastion_background_jobs(settings: Settings) -> list[BackgroundJob]:
+    """Returns periodic jobs (name, interval, function) the server schedules.
+
+    Jobs run on every replica; a job that must run once per cluster takes a database lock
+    itself (``FOR UPDATE SKIP LOCKED`` or an advisory lock). Combined.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Request lifecycle
+# ---------------------------------------------------------------------------------------
+
+@hookspec
+def bastion_request_started(request: ActionRequest) -> None:
+    """Called when an action enters the lifecycle (Check or a domain RPC), before guards.
+
+    For observers (telemetry, tracing). The return value is ignored; an exception is logged
+    and does not affect the request.
+    """
+
+
+@hookspec
+def bastion_guard_check(request: ActionRequest) -> GuardVerdict | None:
+    """Asks a guard for its verdict on an action. The heart of Bastion.
+
+    :param request: who wants to do what, at what priority and cost, and why.
+    :return: a :class:`~bastion.runtime.verdicts.GuardVerdict`, or ``None`` when the guard is
+        not concerned with this action.
+
+    Each implementation is called separately, attributed to its plugin name, bounded by
+    ``guards.timeout_ms`` and, unless configured ``fail_open``, failing closed: an exception
+    or a timeout is a DENY with reason ``guard_error`` / ``guard_timeout``. A guard configured
+    ``mode = "shadow"`` is evaluated and recorded without affecting the verdict. Results are
+    combined by SPEC G6: the most restrictive verdict wins.
+    """
+
+
+@hookspec
+def bastion_decision_made(request: ActionRequest, decision: Decision,
+                          unit_of_work: UnitOfWork) -> None:
+    """Called with the final decision, before it is acknowledged to the caller.
+
+    :param unit_of_work: stage writes here (``unit_of_work.add(op)``); they commit in the
+        same transaction as everything else the request changes, and the caller is answered
+        only once that transaction is durable. The ledger plugin appends here.
+
+    Every implementation is called; an exception fails the request (nothing is committed).
+    """
+
+
+@hookspec
+def bastion_usage_reported(report: UsageReport, unit_of_work: UnitOfWork) -> None:
+    """Called for each ``GuardService.Report``: what an action really used and cost.
+
+    Stage accounting writes in ``unit_of_work``. Must never refuse: recording cost never
+    blocks (SPEC G3). Every implementation is called.
+    """
+
+
+@hookspec(firstresult=True)
+def bastion_find_decision(tenant_id: str, decision_id: str) -> dict[str, Any] | None:
+    """Returns the recorded decision ``decision_id`` of ``tenant_id`` (for Explain).
+
+    :return: ``{"decision": <Decision.to_record()>, "request": <ActionRequest.to_record()>}``
+        or ``None``. First non-None result wins. The ledger plugin answers from the ledger.
+    """
+
+
+@hookspec
+def bastion_request_finished(request: ActionRequest, decision: Decision,
+                             duration_s: float) -> None:
+    """Called after the decision is durable and answered. For metrics and telemetry.
+
+    The return value is ignored; an exception is logged and does not affect the request.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Shutdown
+# ---------------------------------------------------------------------------------------
+
+@hookspec
+def bastion_shutdown() -> None:
+    """Called once on graceful shutdown, after in-flight calls finished and staged writes
+    were committed. Flush buffers and release resources here."""

@@ -1,0 +1,88 @@
+"""The request lifecycle every action passes: started → guards → combine → execute →
+decided (ledger, accounting) → durable commit → finished. Check and every domain RPC use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import pluggy
+import structlog
+
+from bastion.runtime.actions import ActionRequest, UsageReport
+from bastion.runtime.guards import GuardPipeline
+from bastion.runtime.unit_of_work import UnitOfWork
+from bastion.runtime.verdicts import Decision, Verdict, combine
+from bastion.storage import GroupCommitter
+from bastion.storage.reports import InsertUsageReport
+
+T = TypeVar("T")
+log = structlog.get_logger("bastion.lifecycle")
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered unique ids (UUIDv7) with a readable prefix, e.g. ``dec_01936…``."""
+    return f"{prefix}_{uuid.uuid7().hex}" if hasattr(uuid, "uuid7") else _uuid7(prefix)
+
+
+def _uuid7(prefix: str) -> str:
+    ms = time.time_ns() // 1_000_000
+    rand = uuid.uuid4().int & ((1 << 74) - 1)
+    value = (ms << 80) | (0x7 << 76) | ((rand >> 62) << 64) | (0b10 << 62) | (rand & ((1 << 62) - 1))
+    return f"{prefix}_{value:032x}"
+
+
+class Lifecycle:
+    def __init__(self, pm: pluggy.PluginManager, guards: GuardPipeline,
+                 committer: GroupCommitter) -> None:
+        self._hook = pm.hook
+        self._guards = guards
+        self._committer = committer
+
+    def decide(self, request: ActionRequest,
+               execute: Callable[[UnitOfWork], T] | None = None) -> tuple[Decision, T | None]:
+        """Runs ``request`` through the guards; when allowed, runs ``execute`` (a domain
+        handler staging its writes in the unit of work). Returns once the decision and every
+        staged write are durable."""
+        started = time.perf_counter()
+        self._observe(self._hook.bastion_request_started, request=request)
+        enforced, shadow = self._guards.evaluate(request)
+        verdict, retry_after = combine(enforced)
+        decision = Decision(
+            decision_id=new_id("dec"), action=request.action, verdict=verdict,
+            guard_results=tuple(enforced), shadow_results=tuple(shadow),
+            decided_at=dt.datetime.now(dt.timezone.utc), retry_after_s=retry_after)
+        uow = UnitOfWork()
+        result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
+        self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
+        self._committer.commit(uow.ops)
+        self._observe(self._hook.bastion_request_finished, request=request, decision=decision,
+                      duration_s=time.perf_counter() - started)
+        return decision, result
+
+    def report(self, report: UsageReport) -> None:
+        """Records actual usage; never refused for budget or quota reasons (SPEC G3)."""
+        uow = UnitOfWork()
+        uow.add(InsertUsageReport(
+            id=report.report_id, tenant_id=report.principal.tenant_id,
+            decision_id=report.decision_id, ts=dt.datetime.now(dt.timezone.utc),
+            cost_usd=report.cost_usd, usage_json=json.dumps(dict(report.usage), sort_keys=True),
+            outcome=report.outcome, actor=report.principal.subject))
+        self._hook.bastion_usage_reported(report=report, unit_of_work=uow)
+        self._committer.commit(uow.ops)
+
+    def commit(self, uow: UnitOfWork) -> None:
+        self._committer.commit(uow.ops)
+
+    @staticmethod
+    def _observe(hook: pluggy.HookCaller, **kwargs: object) -> None:
+        try:
+            hook(**kwargs)
+        except Exception as error:  # noqa: BLE001 - observers never fail a request
+            log.error("observer_hook_failed", hook=hook.name, error=type(error).__name__,
+                      exc_info=error)

@@ -1,0 +1,58 @@
+"""GuardService: convert, call the lifecycle, convert back."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+import pluggy
+
+from bastion.runtime import converters
+from bastion.runtime import validation as v
+from bastion.runtime.actions import UsageReport
+from bastion.runtime.config import Settings
+from bastion.runtime.errors import FailedPrecondition, NotFound
+from bastion.runtime.lifecycle import Lifecycle, new_id
+from bastion.runtime.principal import current_principal
+from bastion.runtime.verdicts import Decision
+from bastion.v1 import guard_service_pb2 as pb
+from bastion.v1 import guard_service_pb2_grpc
+
+
+class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
+    def __init__(self, lifecycle: Lifecycle, pm: pluggy.PluginManager,
+                 settings: Settings) -> None:
+        self._lifecycle = lifecycle
+        self._hook = pm.hook
+        self._settings = settings
+
+    def Check(self, request: pb.CheckRequest, context: grpc.ServicerContext) -> pb.CheckResponse:
+        action = converters.action_from_check(request, current_principal(), self._settings)
+        decision, _ = self._lifecycle.decide(action)
+        return pb.CheckResponse(decision=converters.decision_to_pb(decision))
+
+    def Report(self, request: pb.ReportRequest,
+               context: grpc.ServicerContext) -> pb.ReportResponse:
+        report = UsageReport(
+            principal=current_principal(), report_id=new_id("rep"),
+            decision_id=v.identifier(request.decision_id, "decision_id", 64, required=True),
+            cost_usd=v.amount(request.cost_usd, "cost_usd"),
+            usage=v.amounts(request.usage, "usage"),
+            outcome=v.text(request.outcome, "outcome", 64))
+        self._lifecycle.report(report)
+        return pb.ReportResponse(report_id=report.report_id)
+
+    def Explain(self, request: pb.ExplainRequest,
+                context: grpc.ServicerContext) -> pb.ExplainResponse:
+        decision_id = v.identifier(request.decision_id, "decision_id", 64, required=True)
+        principal = current_principal()
+        if not self._hook.bastion_find_decision.get_hookimpls():
+            raise FailedPrecondition("no plugin records decisions (the ledger plugin is disabled)")
+        found = self._hook.bastion_find_decision(tenant_id=principal.tenant_id,
+                                                 decision_id=decision_id)
+        if found is None:
+            raise NotFound(f"decision {decision_id} not found")
+        decision = Decision.from_record(found["decision"])
+        decision.ledger_entry = found.get("ledger_entry")
+        return pb.ExplainResponse(decision=converters.decision_to_pb(decision),
+                                  request_json=json.dumps(found["request"], sort_keys=True))

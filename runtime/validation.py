@@ -1,0 +1,98 @@
+"""Request validation helpers: each failure names the field (INVALID_ARGUMENT)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bastion.runtime.errors import InvalidArgument
+
+_ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$")
+
+
+def action_name(value: str, field: str, max_chars: int) -> str:
+    if not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_chars:
+        raise InvalidArgument(field, f"must be at most {max_chars} characters")
+    if not _ACTION_RE.match(value):
+        raise InvalidArgument(field, "may contain letters, digits and . _ : / - only")
+    return value
+
+
+def text(value: str, field: str, max_chars: int, *, required: bool = False) -> str:
+    if required and not value:
+        raise InvalidArgument(field, "is required")
+    if len(value) > max_chars:
+        raise InvalidArgument(field, f"must be at most {max_chars} characters")
+    return value
+
+
+def identifier(value: str, field: str, max_chars: int = 128, *, required: bool = False) -> str:
+    if not value:
+        if required:
+            raise InvalidArgument(field, "is required")
+        return value
+    if len(value) > max_chars:
+        raise InvalidArgument(field, f"must be at most {max_chars} characters")
+    if not _ID_RE.match(value):
+        raise InvalidArgument(field, "may contain letters, digits and . _ : @ / - only")
+    return value
+
+
+def amount(value: float, field: str, *, maximum: float | None = None) -> float:
+    if math.isnan(value) or math.isinf(value):
+        raise InvalidArgument(field, "must be a finite number")
+    if value < 0:
+        raise InvalidArgument(field, "must be >= 0")
+    if maximum is not None and value > maximum:
+        raise InvalidArgument(field, f"must be <= {maximum:g}")
+    return value
+
+
+def in_range(value: float, field: str, low: float, high: float) -> float:
+    if math.isnan(value) or not low <= value <= high:
+        raise InvalidArgument(field, f"must be between {low:g} and {high:g}")
+    return value
+
+
+def amounts(values: Mapping[str, float], field: str, max_entries: int = 32) -> dict[str, float]:
+    if len(values) > max_entries:
+        raise InvalidArgument(field, f"at most {max_entries} entries")
+    out = {}
+    for name, value in values.items():
+        identifier(name, f"{field}[{name[:32]}]", 64, required=True)
+        out[name] = amount(value, f"{field}[{name}]")
+    return out
+
+
+def json_object(value: str, field: str, max_bytes: int) -> dict[str, Any]:
+    if not value:
+        return {}
+    if len(value.encode()) > max_bytes:
+        raise InvalidArgument(field, f"must be at most {max_bytes} bytes")
+    try:
+        parsed = json.loads(value, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise InvalidArgument(field, f"is not valid JSON ({_short(error)})") from None
+    if not isinstance(parsed, dict):
+        raise InvalidArgument(field, "must be a JSON object")
+    return parsed
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _short(error: BaseException) -> str:
+    return str(error).split("\n")[0][:120]
+
+
+def enum_value(value: int, field: str, allowed: Mapping[int, Any]) -> Any:
+    if value not in allowed:
+        raise InvalidArgument(field, f"unknown value {value}")
+    return allowed[value]

@@ -1,0 +1,167 @@
+"""Ledger entries: one per-tenant hash chain, append-only (database triggers refuse changes).
+
+Storage owns locking, reading the chain head and inserting; the hashing and signing are
+the ledger plugin's, passed in as a :class:`Sealer` so this module knows no cryptography.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.database import Database
+
+
+class LedgerEntryRow(TenantScoped, Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    sequence: Mapped[int] = mapped_column(sa.BigInteger)
+    ts: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    action_type: Mapped[str] = mapped_column(sa.String(128))
+    actor: Mapped[str] = mapped_column(sa.String(128))
+    subject_id: Mapped[str] = mapped_column(sa.String(64), index=True)
+    payload_json: Mapped[str] = mapped_column(sa.Text)
+    parent_hash: Mapped[str] = mapped_column(sa.String(64))
+    entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    signature: Mapped[str] = mapped_column(sa.String(64))
+
+
+@dataclass(frozen=True)
+class LedgerRecord:
+    """An entry as stored (or about to be)."""
+
+    tenant_id: str
+    sequence: int
+    ts: dt.datetime
+    action_type: str
+    actor: str
+    subject_id: str
+    payload_json: str
+    parent_hash: str
+    entry_hash: str = ""
+    signature: str = ""
+
+
+class Sealer(Protocol):
+    def __call__(self, record: LedgerRecord) -> tuple[str, str]:
+        """Returns (entry_hash, signature) for a record whose parent_hash is set."""
+
+
+class LedgerAppend:
+    """A staged append; after commit ``sequence`` and ``entry_hash`` are set."""
+
+    apply_order: ClassVar[int] = 1000  # after every domain write of the same transaction
+
+    def __init__(self, *, tenant_id: str, ts: dt.datetime, action_type: str, actor: str,
+                 subject_id: str, payload_json: str, sealer: Sealer,
+                 on_appended: Callable[[LedgerRecord], None] | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.ts = ts
+        self.action_type = action_type
+        self.actor = actor
+        self.subject_id = subject_id
+        self.payload_json = payload_json
+        self.sealer = sealer
+        self.on_appended = on_appended
+        self.record: LedgerRecord | None = None
+
+    @classmethod
+    def apply_all(cls, session: Session, ops: Sequence["LedgerAppend"]) -> None:
+        by_tenant: dict[str, list[LedgerAppend]] = defaultdict(list)
+        for op in ops:
+            by_tenant[op.tenant_id].append(op)
+        rows: list[dict[str, object]] = []
+        # Sorted, so two committers locking several tenants cannot deadlock.
+        for tenant_id in sorted(by_tenant):
+            sequence, parent_hash = _lock_head(session, tenant_id)
+            for op in by_tenant[tenant_id]:
+                sequence += 1
+                record = LedgerRecord(
+                    tenant_id=tenant_id, sequence=sequence, ts=op.ts,
+                    action_type=op.action_type, actor=op.actor, subject_id=op.subject_id,
+                    payload_json=op.payload_json, parent_hash=parent_hash)
+                entry_hash, signature = op.sealer(record)
+                record = LedgerRecord(**{**record.__dict__, "entry_hash": entry_hash,
+                                         "signature": signature})
+                op.record = record
+                rows.append(record.__dict__)
+                parent_hash = entry_hash
+        session.execute(sa.insert(LedgerEntryRow), rows)
+        for op in ops:
+            if op.on_appended is not None and op.record is not None:
+                op.on_appended(op.record)
+
+
+def _lock_head(session: Session, tenant_id: str) -> tuple[int, str]:
+    """Serialises appenders of one tenant and returns its (last sequence, last hash).
+
+    PostgreSQL: a transaction-scoped advisory lock per tenant, so replicas sharing the
+    database append one unbroken chain. SQLite: the writer already holds the database lock
+    (BEGIN IMMEDIATE). The unique (tenant_id, sequence) constraint backs both.
+    """
+    if session.bind is not None and session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                        {"k": "bastion.ledger:" + tenant_id})
+    row = session.execute(
+        sa.select(LedgerEntryRow.sequence, LedgerEntryRow.entry_hash)
+        .where(LedgerEntryRow.tenant_id == tenant_id)
+        .order_by(LedgerEntryRow.sequence.desc()).limit(1)).first()
+    return (row[0], row[1]) if row is not None else (0, "")
+
+
+def _to_record(row: LedgerEntryRow) -> LedgerRecord:
+    return LedgerRecord(
+        tenant_id=row.tenant_id, sequence=row.sequence, ts=as_utc(row.ts),
+        action_type=row.action_type, actor=row.actor, subject_id=row.subject_id,
+        payload_json=row.payload_json, parent_hash=row.parent_hash, entry_hash=row.entry_hash,
+        signature=row.signature)
+
+
+def list_entries(db: Database, tenant_id: str, *, after_sequence: int, limit: int,
+                 action_type: str | None = None) -> list[LedgerRecord]:
+    stmt = (sa.select(LedgerEntryRow)
+            .where(LedgerEntryRow.tenant_id == tenant_id,
+                   LedgerEntryRow.sequence > after_sequence)
+            .order_by(LedgerEntryRow.sequence).limit(limit))
+    if action_type:
+        stmt = stmt.where(LedgerEntryRow.action_type == action_type)
+    with db.read() as session:
+        return [_to_record(r) for r in session.scalars(stmt)]
+
+
+def iter_entries(db: Database, tenant_id: str, *, from_sequence: int, limit: int,
+                 chunk: int = 1000) -> Iterator[LedgerRecord]:
+    """Yields up to ``limit`` entries from ``from_sequence`` in order, reading in chunks."""
+    after, remaining = from_sequence - 1, limit
+    while remaining > 0:
+        page = list_entries(db, tenant_id, after_sequence=after, limit=min(chunk, remaining))
+        if not page:
+            return
+        yield from page
+        after, remaining = page[-1].sequence, remaining - len(page)
+
+
+def get_entry(db: Database, tenant_id: str, sequence: int) -> LedgerRecord | None:
+    with db.read() as session:
+        row = session.scalar(sa.select(LedgerEntryRow).where(
+            LedgerEntryRow.tenant_id == tenant_id, LedgerEntryRow.sequence == sequence))
+        return _to_record(row) if row is not None else None
+
+
+def find_by_subject(db: Database, tenant_id: str, subject_id: str,
+                    action_type: str) -> LedgerRecord | None:
+    with db.read() as session:
+        row = session.scalar(sa.select(LedgerEntryRow).where(
+            LedgerEntryRow.tenant_id == tenant_id, LedgerEntryRow.subject_id == subject_id,
+            LedgerEntryRow.action_type == action_type).limit(1))
+        return _to_record(row) if row is not None else None

@@ -1,0 +1,47 @@
+"""Runs the Alembic migrations of the core and of every enabled plugin.
+
+Plugins contribute version folders through the ``bastion_migrations`` hook; each folder is
+an Alembic branch (``branch_labels``) that ``depends_on`` the core, and ``upgrade heads``
+brings every branch up to date.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable
+
+from alembic import command
+from alembic.config import Config
+
+from bastion.storage.database import Database
+
+MIGRATIONS_DIR = pathlib.Path(__file__).resolve().parent / "migrations"
+CORE_VERSIONS = MIGRATIONS_DIR / "versions"
+LEDGER_VERSIONS = MIGRATIONS_DIR / "ledger"
+
+
+def alembic_config(db: Database, version_locations: Iterable[pathlib.Path | str]) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    locations = [str(CORE_VERSIONS), *(str(p) for p in version_locations)]
+    # Alembic splits this option on the separator; os.pathsep is safe for absolute paths.
+    cfg.set_main_option("version_path_separator", "os")
+    cfg.set_main_option("version_locations", __import__("os").pathsep.join(dict.fromkeys(locations)))
+    cfg.set_main_option("sqlalchemy.url", db.safe_url)
+    return cfg
+
+
+def upgrade(db: Database, version_locations: Iterable[pathlib.Path | str] = ()) -> None:
+    """Brings the database to the newest revision of every branch."""
+    cfg = alembic_config(db, version_locations)
+    with db.engine.connect().execution_options(bastion_write=True) as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+        conn.commit()
+
+
+def current_heads(db: Database, version_locations: Iterable[pathlib.Path | str] = ()) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
