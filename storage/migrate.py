@@ -7,6 +7,7 @@ brings every branch up to date.
 
 from __future__ import annotations
 
+import os
 import pathlib
 from collections.abc import Iterable
 
@@ -25,8 +26,8 @@ def alembic_config(db: Database, version_locations: Iterable[pathlib.Path | str]
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     locations = [str(CORE_VERSIONS), *(str(p) for p in version_locations)]
     # Alembic splits this option on the separator; os.pathsep is safe for absolute paths.
-    cfg.set_main_option("version_path_separator", "os")
-    cfg.set_main_option("version_locations", __import__("os").pathsep.join(dict.fromkeys(locations)))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(dict.fromkeys(locations)))
     cfg.set_main_option("sqlalchemy.url", db.safe_url)
     return cfg
 
