@@ -33,12 +33,15 @@ migrate: install
 serve: migrate
 	$(BASTION) serve
 
-# Runs the whole suite on SQLite and on PostgreSQL (127.0.0.1:5432); fails if PostgreSQL is unreachable.
+# Runs the whole suite on SQLite and on PostgreSQL (127.0.0.1:5432); fails if PostgreSQL is
+# unreachable. Then the example plugin's own tests, on both databases.
 test: install
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+	$(PY) -m pytest -q examples/blocklist-guard/tests
+	BASTION_TEST_DATABASE=postgresql $(PY) -m pytest -q examples/blocklist-guard/tests
 
 lint-proto:
-	cd proto && npx --yes @bufbuild/buf@1.50.0 lint
+	cd proto && npx --yes @bufbuild/buf@1.75.0 lint
 
 bench: install
 	$(PY) bench/check_throughput.py
