@@ -1,0 +1,107 @@
+"""RFC 8785 (JCS) canonical JSON, fast.
+
+The ``rfc8785`` package is the reference implementation but pure Python (about 47 µs for a
+decision payload here). For the values Bastion records, ``json.dumps`` with sorted keys and
+compact separators produces the same bytes once integral floats are written as integers,
+provided every float is in the range where Python's ``repr`` and ECMAScript's
+``Number.prototype.toString`` agree and no string or key holds characters outside the BMP
+(JCS sorts keys by UTF-16 code units) or lone surrogates. :func:`canonical_json` takes that
+path when it is safe and falls back to ``rfc8785`` otherwise; a property test checks both
+agree on random values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import rfc8785
+
+# Python's repr uses exponents from 1e16 up and below 1e-4; ECMAScript from 1e21 and below
+# 1e-6. Between these bounds both print the shortest round-trip digits identically.
+_FLOAT_LOW = 1e-4
+_FLOAT_HIGH = 1e16
+_MAX_SAFE_INT = 2**53 - 1
+
+
+class _Unsafe(Exception):
+    pass
+
+
+def _plain_string(s: str) -> None:
+    if s.isascii():
+        return
+    for ch in s:
+        code = ord(ch)
+        if code > 0xFFFF or 0xD800 <= code <= 0xDFFF:
+            raise _Unsafe
+
+
+def _prepare(value: Any) -> Any:
+    """A copy safe for ``json.dumps`` (integral floats as ints), or raises _Unsafe."""
+    kind = type(value)
+    if kind is str:
+        _plain_string(value)
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unsafe
+            _plain_string(key)
+            out[key] = _prepare(item)
+        return out
+    if kind is list or kind is tuple:
+        return [_prepare(item) for item in value]
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _Unsafe  # rfc8785 raises a clear error for these
+        if value.is_integer():
+            if abs(value) > _MAX_SAFE_INT:
+                raise _Unsafe
+            return int(value)
+        if not _FLOAT_LOW <= abs(value) < _FLOAT_HIGH:
+            raise _Unsafe
+        return value
+    if kind is int:
+        if abs(value) > _MAX_SAFE_INT:
+            raise _Unsafe
+        return value
+    if value is None or kind is bool:
+        return value
+    raise _Unsafe
+
+
+# In compact output a number follows ':', ',' or '['. Integral floats print as "1.0" and
+# large or tiny ones with an exponent: those are the only numbers that need rewriting. A
+# match inside a string is a false positive, which only costs the slower exact path.
+_NEEDS_CARE = re.compile(r"(?:^|[:,\[])-?\d+(?:\.0(?:[,\]}]|$)|(?:\.\d+)?e)")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def canonical_json(value: Any) -> str:
+    """The RFC 8785 canonical serialisation of ``value`` as text."""
+    try:
+        text = _dumps(value)
+    except (TypeError, ValueError):
+        return rfc8785.dumps(value).decode()  # raises its own clear error for bad values
+    if text.isascii() and not _NEEDS_CARE.search(text):
+        return text  # no floats to rewrite, no characters outside ASCII
+    try:
+        return _dumps(_prepare(value))
+    except _Unsafe:
+        return rfc8785.dumps(value).decode()
+
+
+def canonical_string(value: str) -> str:
+    """A JSON string literal in canonical form (for composing canonical objects)."""
+    try:
+        _plain_string(value)
+    except _Unsafe:
+        return rfc8785.dumps(value).decode()
+    return json.dumps(value, ensure_ascii=False)
