@@ -9,6 +9,12 @@ from typing import Any
 from bastion.runtime.principal import Principal
 
 
+def json_number(value: float) -> float | int:
+    """Integral floats as ints, as canonical JSON writes them (1.0 → 1): keeps records on
+    the ledger's fast canonicalisation path."""
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
 @dataclass(frozen=True)
 class Reasoning:
     """An agent's reasoning. ``text`` is scored and never stored, logged or ledgered."""
@@ -50,7 +56,8 @@ class ActionRequest:
         record: dict[str, Any] = {
             "action": self.action, "resource": self.resource, "agent_id": self.agent_id,
             "run_id": self.run_id, "task_id": self.task_id, "priority": f"P{self.priority}",
-            "estimated_cost_usd": self.estimated_cost_usd, "resources": dict(self.resources),
+            "estimated_cost_usd": json_number(self.estimated_cost_usd),
+            "resources": {k: json_number(v) for k, v in self.resources.items()},
             "attributes": dict(self.attributes), "actor": self.principal.subject,
         }
         if self.reasoning is not None:

@@ -43,6 +43,10 @@ class Lifecycle:
         self._hook = pm.hook
         self._guards = guards
         self._committer = committer
+        # Observer hooks without implementations are skipped on the hot path (plugins are
+        # registered before the runtime is built).
+        self._observe_started = bool(pm.hook.bastion_request_started.get_hookimpls())
+        self._observe_finished = bool(pm.hook.bastion_request_finished.get_hookimpls())
 
     def decide(self, request: ActionRequest,
                execute: Callable[[UnitOfWork], T] | None = None) -> tuple[Decision, T | None]:
@@ -50,7 +54,8 @@ class Lifecycle:
         handler staging its writes in the unit of work). Returns once the decision and every
         staged write are durable."""
         started = time.perf_counter()
-        self._observe(self._hook.bastion_request_started, request=request)
+        if self._observe_started:
+            self._observe(self._hook.bastion_request_started, request=request)
         enforced, shadow = self._guards.evaluate(request)
         verdict, retry_after = combine(enforced)
         decision = Decision(
@@ -61,8 +66,9 @@ class Lifecycle:
         result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
         self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
         self._committer.commit(uow.ops)
-        self._observe(self._hook.bastion_request_finished, request=request, decision=decision,
-                      duration_s=time.perf_counter() - started)
+        if self._observe_finished:
+            self._observe(self._hook.bastion_request_finished, request=request,
+                          decision=decision, duration_s=time.perf_counter() - started)
         return decision, result
 
     def report(self, report: UsageReport) -> None:

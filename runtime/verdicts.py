@@ -8,6 +8,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bastion.runtime.actions import json_number
+
 
 class Verdict(enum.IntEnum):
     """Least to most restrictive (SPEC G6); the integer order is the restrictiveness."""
@@ -91,7 +93,7 @@ class GuardResult:
                         for r in self.reasons],
             "obligations": [{"code": o.code, "params": dict(o.params)}
                             for o in self.obligations],
-            "scores": dict(self.scores), "shadow": self.shadow,
+            "scores": {k: json_number(v) for k, v in self.scores.items()}, "shadow": self.shadow,
             "duration_us": self.duration_us,
         }
         if self.retry_after_s is not None:

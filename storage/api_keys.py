@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, utcnow
 from bastion.storage.database import Database
@@ -90,8 +90,8 @@ class InsertApiKey:
         self.values = values
 
     @classmethod
-    def apply_all(cls, session: Session, ops: Sequence["InsertApiKey"]) -> None:
-        session.execute(sa.insert(ApiKeyRow), [op.values for op in ops])
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertApiKey"]) -> None:
+        conn.execute(sa.insert(ApiKeyRow.__table__), [op.values for op in ops])
 
 
 class RevokeApiKey:
@@ -103,11 +103,12 @@ class RevokeApiKey:
         self.tenant_id, self.key_id, self.at = tenant_id, key_id, at
 
     @classmethod
-    def apply_all(cls, session: Session, ops: Sequence["RevokeApiKey"]) -> None:
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["RevokeApiKey"]) -> None:
+        table = ApiKeyRow.__table__
         for op in ops:
-            session.execute(sa.update(ApiKeyRow).where(
-                ApiKeyRow.tenant_id == op.tenant_id, ApiKeyRow.key_id == op.key_id,
-                ApiKeyRow.revoked_at.is_(None)).values(revoked_at=op.at))
+            conn.execute(sa.update(table).where(
+                table.c.tenant_id == op.tenant_id, table.c.key_id == op.key_id,
+                table.c.revoked_at.is_(None)).values(revoked_at=op.at))
 
 
 def get_tenant_key(db: Database, tenant_id: str, key_id: str) -> StoredApiKey | None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
 import structlog
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from bastion.storage.database import Database
 
@@ -29,15 +29,17 @@ log = structlog.get_logger("bastion.storage.group_commit")
 class WriteOp(Protocol):
     """One staged write. Ops of one class are applied together, in ``apply_order``.
 
-    ``apply_all`` runs inside the shared transaction and receives every op of its class in
-    the batch, so it can use one multi-row statement. It may set attributes on the ops
-    (results such as a ledger sequence number) that the request reads after commit.
+    ``apply_all`` runs inside the shared transaction on a SQLAlchemy Core ``Connection``
+    (Core, not an ORM session: it costs less than half the CPU per batch) and receives every
+    op of its class in the batch, so it can use one multi-row statement. It may set
+    attributes on the ops (results such as a ledger sequence number) that the request reads
+    after commit.
     """
 
     apply_order: ClassVar[int]
 
     @classmethod
-    def apply_all(cls, session: Session, ops: Sequence["WriteOp"]) -> None: ...
+    def apply_all(cls, conn: Connection, ops: Sequence["WriteOp"]) -> None: ...
 
 
 class _Pending:
@@ -138,6 +140,6 @@ class GroupCommitter:
         for pending in batch:
             for op in pending.ops:
                 by_class[type(op)].append(op)
-        with self._database.write() as session:
+        with self._database.write_connection() as conn:
             for op_class in sorted(by_class, key=lambda c: c.apply_order):
-                op_class.apply_all(session, by_class[op_class])
+                op_class.apply_all(conn, by_class[op_class])

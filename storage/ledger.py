@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
 from bastion.storage.database import Database
@@ -76,14 +76,14 @@ class LedgerAppend:
         self.record: LedgerRecord | None = None
 
     @classmethod
-    def apply_all(cls, session: Session, ops: Sequence["LedgerAppend"]) -> None:
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["LedgerAppend"]) -> None:
         by_tenant: dict[str, list[LedgerAppend]] = defaultdict(list)
         for op in ops:
             by_tenant[op.tenant_id].append(op)
         rows: list[dict[str, object]] = []
         # Sorted, so two committers locking several tenants cannot deadlock.
         for tenant_id in sorted(by_tenant):
-            sequence, parent_hash = _lock_head(session, tenant_id)
+            sequence, parent_hash = _lock_head(conn, tenant_id)
             for op in by_tenant[tenant_id]:
                 sequence += 1
                 record = LedgerRecord(
@@ -96,26 +96,30 @@ class LedgerAppend:
                 op.record = record
                 rows.append(record.__dict__)
                 parent_hash = entry_hash
-        session.execute(sa.insert(LedgerEntryRow), rows)
+        conn.execute(_INSERT, rows)
         for op in ops:
             if op.on_appended is not None and op.record is not None:
                 op.on_appended(op.record)
 
 
-def _lock_head(session: Session, tenant_id: str) -> tuple[int, str]:
+_TABLE = LedgerEntryRow.__table__
+_INSERT = sa.insert(_TABLE)
+_HEAD = (sa.select(_TABLE.c.sequence, _TABLE.c.entry_hash)
+         .where(_TABLE.c.tenant_id == sa.bindparam("tenant_id"))
+         .order_by(_TABLE.c.sequence.desc()).limit(1))
+_ADVISORY_LOCK = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
+def _lock_head(conn: sa.Connection, tenant_id: str) -> tuple[int, str]:
     """Serialises appenders of one tenant and returns its (last sequence, last hash).
 
     PostgreSQL: a transaction-scoped advisory lock per tenant, so replicas sharing the
     database append one unbroken chain. SQLite: the writer already holds the database lock
     (BEGIN IMMEDIATE). The unique (tenant_id, sequence) constraint backs both.
     """
-    if session.bind is not None and session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                        {"k": "bastion.ledger:" + tenant_id})
-    row = session.execute(
-        sa.select(LedgerEntryRow.sequence, LedgerEntryRow.entry_hash)
-        .where(LedgerEntryRow.tenant_id == tenant_id)
-        .order_by(LedgerEntryRow.sequence.desc()).limit(1)).first()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ADVISORY_LOCK, {"k": "bastion.ledger:" + tenant_id})
+    row = conn.execute(_HEAD, {"tenant_id": tenant_id}).first()
     return (row[0], row[1]) if row is not None else (0, "")
 
 

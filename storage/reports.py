@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime
 
@@ -33,5 +33,5 @@ class InsertUsageReport:
         self.values = values
 
     @classmethod
-    def apply_all(cls, session: Session, ops: Sequence["InsertUsageReport"]) -> None:
-        session.execute(sa.insert(UsageReportRow), [op.values for op in ops])
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertUsageReport"]) -> None:
+        conn.execute(sa.insert(UsageReportRow.__table__), [op.values for op in ops])

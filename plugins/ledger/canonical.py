@@ -73,10 +73,10 @@ def _prepare(value: Any) -> Any:
     raise _Unsafe
 
 
-# In compact output a number follows ':', ',' or '['. Integral floats print as "1.0" and
-# large or tiny ones with an exponent: those are the only numbers that need rewriting. A
-# match inside a string is a false positive, which only costs the slower exact path.
-_NEEDS_CARE = re.compile(r"(?:^|[:,\[])-?\d+(?:\.0(?:[,\]}]|$)|(?:\.\d+)?e)")
+# Integral floats print as "1.0" (then a delimiter or the end) and large or tiny ones with an
+# exponent ("1e-05", "1.5e+16"): the only numbers that need rewriting. A match inside a
+# string is a false positive, which only costs the slower exact path.
+_NEEDS_CARE = re.compile(r"\d\.0(?:[,\]}]|$)|\de[-+]\d")
 
 
 def _dumps(value: Any) -> str:
