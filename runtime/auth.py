@@ -9,6 +9,7 @@ Token formats, both sent as ``authorization: Bearer <token>``:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -59,7 +60,7 @@ class Authenticator:
         self._cache: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    async def authenticate(self, authorization: str | None) -> Principal:
         if not authorization:
             raise Unauthenticated("missing authorization metadata (Bearer token)")
         scheme, _, token = authorization.partition(" ")
@@ -67,16 +68,16 @@ class Authenticator:
             raise Unauthenticated("authorization must be 'Bearer <token>'")
         token = token.strip()
         if token.startswith(TOKEN_PREFIX + "_"):
-            return self._from_api_key(token)
+            return await self._from_api_key(token)
         return self._from_jwt(token)
 
-    def _from_api_key(self, token: str) -> Principal:
+    async def _from_api_key(self, token: str) -> Principal:
         now = time.monotonic()
         digest = hashlib.sha256(token.encode()).hexdigest()  # cache key; never the token
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
-        principal = self.verify_api_key(token)
+        principal = await asyncio.to_thread(self.verify_api_key, token)  # storage: off-loop
         with self._lock:
             if len(self._cache) > 100_000:
                 self._cache.clear()

@@ -5,6 +5,7 @@ credentials are the database's) and print JSON; each change is itself ledgered."
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import os
@@ -55,8 +56,8 @@ def _ledgered(rt: Runtime, tenant_id: str, action: str, attributes: dict[str, An
               execute: Any) -> None:
     """Runs an operator's change through the lifecycle so it is guarded and ledgered."""
     principal = Principal(tenant_id=tenant_id, subject=CLI_ACTOR, role=Role.ADMIN)
-    decision, _ = rt.lifecycle.decide(
-        ActionRequest(principal=principal, action=action, attributes=attributes), execute)
+    decision, _ = asyncio.run(rt.lifecycle.decide(
+        ActionRequest(principal=principal, action=action, attributes=attributes), execute))
     if not decision.allowed:
         raise PermissionError(f"{action} refused ({decision.verdict.name}): "
                               + "; ".join(r.message for r in decision.reasons))
@@ -79,6 +80,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     configure_logging(settings.log_format, settings.log_level)
+    if os.environ.get("BASTION_SWITCH_INTERVAL"):
+        sys.setswitchinterval(float(os.environ["BASTION_SWITCH_INTERVAL"]))
     BastionServer(settings).serve_forever()
     return 0
 
@@ -240,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _settings(args)
             configure_logging("json", "warning", stream=sys.stderr)
             rt = build_runtime(settings)
+            rt.committer.start()
             try:
                 return int(args.func(args, rt))
             finally:

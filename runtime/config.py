@@ -30,8 +30,10 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     log_format: str = "json"
     log_level: str = "info"
-    # gRPC worker threads: the most RPCs served at once (streams hold one each).
+    # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
+    # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).
+    max_concurrent_rpcs: int = 0
     # Largest request accepted, in bytes; larger ones get RESOURCE_EXHAUSTED from gRPC itself.
     max_message_bytes: int = 4 * 1024 * 1024
     # host:port for the Prometheus /metrics endpoint; empty disables it.
@@ -93,6 +95,7 @@ _ENV = {
     "BASTION_LOG_FORMAT": ("log_format", str),
     "BASTION_LOG_LEVEL": ("log_level", str),
     "BASTION_MAX_WORKERS": ("max_workers", int),
+    "BASTION_MAX_CONCURRENT_RPCS": ("max_concurrent_rpcs", int),
     "BASTION_METRICS_LISTEN": ("metrics_listen", str),
     "BASTION_GRACE_PERIOD_S": ("grace_period_s", float),
     "BASTION_PLUGINS": ("plugins", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),

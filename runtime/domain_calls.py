@@ -19,10 +19,15 @@ from bastion.runtime.verdicts import Decision, Verdict
 T = TypeVar("T")
 
 
-def guarded_call(lifecycle: Lifecycle, action: str, execute: Callable[[UnitOfWork], T], *,
-                 attributes: Mapping[str, Any] | None = None,
-                 resources: Mapping[str, float] | None = None) -> tuple[T, Decision]:
+async def guarded_call(lifecycle: Lifecycle, action: str,
+                       execute: Callable[[UnitOfWork], T], *,
+                       attributes: Mapping[str, Any] | None = None,
+                       resources: Mapping[str, float] | None = None) -> tuple[T, Decision]:
     """Decides on ``action`` for the current caller and runs ``execute`` when allowed.
+
+    ``execute(uow)`` is plain computation (it runs on the event loop): it returns the
+    result and stages its writes with ``uow.add(op)``; they commit with the decision's
+    ledger entry in one transaction.
 
     :raises Refused: when the verdict is not ALLOW (the decision is still ledgered):
         DENY and REVIEW → PERMISSION_DENIED, or RESOURCE_EXHAUSTED when a reason names a
@@ -31,7 +36,7 @@ def guarded_call(lifecycle: Lifecycle, action: str, execute: Callable[[UnitOfWor
     """
     request = ActionRequest(principal=current_principal(), action=action,
                             attributes=dict(attributes or {}), resources=dict(resources or {}))
-    decision, result = lifecycle.decide(request, execute)
+    decision, result = await lifecycle.decide(request, execute)
     if decision.verdict is not Verdict.ALLOW:
         raise refusal(decision)
     return result, decision  # type: ignore[return-value]

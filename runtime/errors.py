@@ -121,5 +121,9 @@ def status_code_of(status: status_pb2.Status) -> grpc.StatusCode:
     return _BY_VALUE[status.code]
 
 
+def code_from_int(code: int) -> grpc.StatusCode:
+    return _BY_VALUE.get(code, grpc.StatusCode.UNKNOWN)
+
+
 _BY_VALUE = {c.value[0]: c for c in grpc.StatusCode}
 assert code_pb2.INVALID_ARGUMENT == grpc.StatusCode.INVALID_ARGUMENT.value[0]

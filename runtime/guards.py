@@ -1,13 +1,24 @@
 """Running the guards: each ``bastion_guard_check`` implementation separately, attributed to
 its plugin, bounded by a time limit, failing closed unless configured fail-open, in
-enforce or shadow mode."""
+enforce or shadow mode.
+
+Guards run concurrently. A guard written as ``async def`` runs on the event loop and is
+cancelled at its deadline; a plain function may block (database, network), so it runs on
+a worker thread and the caller stops waiting at the deadline (Python cannot stop the
+thread: it finishes in the background, its result discarded). A guard that is pure,
+fast computation can set ``inline = True`` on its plugin to run on the event loop with no
+thread hand-off; its duration is still measured, and an over-time result is discarded.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pluggy
 import structlog
@@ -22,28 +33,30 @@ log = structlog.get_logger("bastion.guards")
 @dataclass(frozen=True)
 class _Guard:
     name: str
-    check: Callable[..., GuardVerdict | None]
+    check: Callable[..., Any]
     settings: GuardSettings
     timeout_s: float
+    is_async: bool
+    inline: bool
+
+
+class _Timeout(Exception):
+    pass
 
 
 class GuardPipeline:
-    """Evaluates every registered guard for an action.
-
-    Guards run concurrently on a dedicated pool so that each one is bounded by its own
-    deadline: a guard that hangs costs the caller at most its timeout and counts as a DENY
-    (``guard_timeout``) unless the guard is configured ``fail_open``.
-    """
+    """Evaluates every registered guard for an action."""
 
     def __init__(self, pm: pluggy.PluginManager, settings: Settings) -> None:
-        self._guards = [
-            _Guard(name=impl.plugin_name, check=impl.function,
-                   settings=settings.guard_settings(impl.plugin_name),
-                   timeout_s=(settings.guard_settings(impl.plugin_name).timeout_ms
-                              or settings.guard_timeout_ms) / 1000)
-            # pluggy returns implementations last-registered-first; keep registration order.
-            for impl in reversed(pm.hook.bastion_guard_check.get_hookimpls())
-        ]
+        self._guards = []
+        # pluggy lists implementations last-registered-first; keep registration order.
+        for impl in reversed(pm.hook.bastion_guard_check.get_hookimpls()):
+            guard_settings = settings.guard_settings(impl.plugin_name)
+            self._guards.append(_Guard(
+                name=impl.plugin_name, check=impl.function, settings=guard_settings,
+                timeout_s=(guard_settings.timeout_ms or settings.guard_timeout_ms) / 1000,
+                is_async=inspect.iscoroutinefunction(impl.function),
+                inline=bool(getattr(impl.plugin, "inline", False))))
         self._pool = cf.ThreadPoolExecutor(max_workers=max(4, settings.max_workers),
                                            thread_name_prefix="bastion-guard")
 
@@ -51,55 +64,66 @@ class GuardPipeline:
     def names(self) -> list[str]:
         return [g.name for g in self._guards]
 
-    def evaluate(self, request: ActionRequest) -> tuple[list[GuardResult], list[GuardResult]]:
+    async def evaluate(self, request: ActionRequest) -> tuple[list[GuardResult],
+                                                                list[GuardResult]]:
         """Returns (enforcing results, shadow results) of the guards that were concerned."""
         if not self._guards:
             return [], []
-        started = time.perf_counter()
-        futures = [self._pool.submit(_timed, g.check, request) for g in self._guards]
+        if len(self._guards) == 1:
+            outcomes = [await self._run(self._guards[0], request)]
+        else:
+            outcomes = await asyncio.gather(*(self._run(g, request) for g in self._guards))
         enforced: list[GuardResult] = []
         shadow: list[GuardResult] = []
-        for guard, future in zip(self._guards, futures):
-            result = self._collect(guard, future, request, started)
+        for result in outcomes:
             if result is not None:
                 (shadow if result.shadow else enforced).append(result)
         return enforced, shadow
 
-    def _collect(self, guard: _Guard, future: cf.Future[tuple[GuardVerdict | None, int]],
-                 request: ActionRequest, started: float) -> GuardResult | None:
+    async def _run(self, guard: _Guard, request: ActionRequest) -> GuardResult | None:
         is_shadow = guard.settings.mode == "shadow"
-        remaining = guard.timeout_s - (time.perf_counter() - started)
+        started = time.perf_counter_ns()
         try:
-            verdict, duration_us = future.result(timeout=max(0.0, remaining))
-        except cf.TimeoutError:
+            verdict = await self._call(guard, request)
+        except (_Timeout, asyncio.TimeoutError):
             log.error("guard_timeout", guard=guard.name, action=request.action,
                       tenant=request.tenant_id, timeout_ms=int(guard.timeout_s * 1000))
             return _failure(guard, "guard_timeout",
                             f"guard did not answer within {int(guard.timeout_s * 1000)} ms",
-                            is_shadow, int(guard.timeout_s * 1e6))
+                            is_shadow, _elapsed_us(started))
         except Exception as error:  # noqa: BLE001 - a guard's bug must not escape
             log.error("guard_error", guard=guard.name, action=request.action,
                       tenant=request.tenant_id, error=type(error).__name__, exc_info=error)
             return _failure(guard, "guard_error", f"guard raised {type(error).__name__}",
-                            is_shadow, 0)
+                            is_shadow, _elapsed_us(started))
         if verdict is None:
             return None
         if not isinstance(verdict, GuardVerdict):
             log.error("guard_bad_return", guard=guard.name, returned=type(verdict).__name__)
             return _failure(guard, "guard_error", "guard returned an invalid verdict",
-                            is_shadow, duration_us)
+                            is_shadow, _elapsed_us(started))
         return GuardResult.from_verdict(guard.name, verdict, shadow=is_shadow,
-                                        duration_us=duration_us)
+                                        duration_us=_elapsed_us(started))
+
+    async def _call(self, guard: _Guard, request: ActionRequest) -> Any:
+        if guard.is_async:
+            return await asyncio.wait_for(guard.check(request=request), guard.timeout_s)
+        if guard.inline:
+            started = time.perf_counter()
+            verdict = guard.check(request=request)
+            if time.perf_counter() - started > guard.timeout_s:
+                raise _Timeout
+            return verdict
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, lambda: guard.check(request=request))
+        return await asyncio.wait_for(future, guard.timeout_s)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _timed(check: Callable[..., GuardVerdict | None],
-           request: ActionRequest) -> tuple[GuardVerdict | None, int]:
-    started = time.perf_counter_ns()
-    verdict = check(request=request)
-    return verdict, (time.perf_counter_ns() - started) // 1000
+def _elapsed_us(started_ns: int) -> int:
+    return (time.perf_counter_ns() - started_ns) // 1000
 
 
 def _failure(guard: _Guard, code: str, message: str, shadow: bool,

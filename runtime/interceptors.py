@@ -1,16 +1,17 @@
-"""Bastion's own server interceptors (grpcio's synchronous server).
+"""Bastion's own server interceptors (grpc.aio).
 
 Outermost first: :class:`ObservabilityInterceptor` (request id, one access-log line per
 call, metrics, and the single mapping of errors to statuses), then
 :class:`AuthInterceptor` (credentials → principal, role check), then plugins' interceptors.
-Each wraps the method handler's behaviour, so it runs on the worker thread of the call.
+Each wraps the method handler's behaviour, so it runs inside the call's own task (the
+principal and log context are per call).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -24,6 +25,7 @@ from bastion.runtime.principal import Role, reset_current_principal, set_current
 
 log = structlog.get_logger("bastion.access")
 Behavior = Callable[..., Any]
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 
 
 def _wrap_handler(handler: grpc.RpcMethodHandler,
@@ -45,83 +47,99 @@ def _wrap_handler(handler: grpc.RpcMethodHandler,
         handler.response_serializer)
 
 
-def _metadata(context: grpc.ServicerContext, key: str) -> str | None:
+def _metadata(context: grpc.aio.ServicerContext, key: str) -> str | None:
     for k, v in context.invocation_metadata() or ():
         if k == key:
             return v if isinstance(v, str) else v.decode()
     return None
 
 
-class ObservabilityInterceptor(grpc.ServerInterceptor):
+class _MethodStats:
+    """Per-method metric children, created once (label lookups cost on the hot path)."""
+
+    def __init__(self, method: str, quiet: bool) -> None:
+        self.method = method
+        self.quiet = quiet
+        self.timer = metrics.RPC_SECONDS.labels(method)
+        self._counters: dict[str, Any] = {}
+
+    def observe(self, code: grpc.StatusCode, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        name = code.name
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = metrics.RPC_TOTAL.labels(self.method, name)
+        counter.inc()
+        self.timer.observe(elapsed)
+        if not self.quiet:
+            log.info("rpc", method=self.method, status=name,
+                     duration_ms=round(elapsed * 1000, 3), request_id=request_id)
+
+
+class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
     """Request id, access log, metrics, and error → status mapping (the one place)."""
 
     def __init__(self, quiet_services: frozenset[str] = frozenset()) -> None:
         self._quiet = quiet_services
+        self._stats: dict[str, _MethodStats] = {}
 
-    def intercept_service(self, continuation: Callable[..., Any],
-                          details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        handler = continuation(details)
+    def _stats_for(self, method: str) -> _MethodStats:
+        stats = self._stats.get(method)
+        if stats is None:
+            service = method.split("/")[1] if method.count("/") == 2 else ""
+            stats = self._stats[method] = _MethodStats(method, service in self._quiet)
+        return stats
+
+    async def intercept_service(self, continuation: Continuation,
+                                details: grpc.HandlerCallDetails
+                                ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
         if handler is None:
             return None
-        method = details.method
-        quiet = method.split("/")[1] in self._quiet if method.count("/") == 2 else False
-        counters = {}
-        timer = metrics.RPC_SECONDS.labels(method)
-
-        def observe(code: grpc.StatusCode, started: float, request_id: str) -> None:
-            elapsed = time.perf_counter() - started
-            name = code.name
-            counter = counters.get(name)
-            if counter is None:
-                counter = counters[name] = metrics.RPC_TOTAL.labels(method, name)
-            counter.inc()
-            timer.observe(elapsed)
-            if not quiet:
-                log.info("rpc", method=method, status=name,
-                         duration_ms=round(elapsed * 1000, 3), request_id=request_id)
+        stats = self._stats_for(details.method)
 
         def wrap(behavior: Behavior, streaming: bool) -> Behavior:
             if streaming:
-                def stream_behavior(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+                async def stream_behavior(request: Any,
+                                          context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                     started, request_id = _start(context)
                     status = None
                     try:
-                        yield from behavior(request, context)
+                        async for response in behavior(request, context):
+                            yield response
                     except Exception as error:  # noqa: BLE001 - mapped to a status
                         status = _status_for(context, error, request_id)
                     finally:
-                        observe(_code_of(context, status), started, request_id)
-                        structlog.contextvars.clear_contextvars()
+                        stats.observe(_code_of(context, status), started, request_id)
                     if status is not None:
-                        context.abort_with_status(rpc_status.to_status(status))
+                        await context.abort_with_status(rpc_status.to_status(status))
                 return stream_behavior
 
-            def unary_behavior(request: Any, context: grpc.ServicerContext) -> Any:
+            async def unary_behavior(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started, request_id = _start(context)
                 status = None
                 try:
-                    return behavior(request, context)
+                    return await behavior(request, context)
                 except Exception as error:  # noqa: BLE001 - mapped to a status
                     status = _status_for(context, error, request_id)
                 finally:
-                    observe(_code_of(context, status), started, request_id)
-                    structlog.contextvars.clear_contextvars()
-                context.abort_with_status(rpc_status.to_status(status))
+                    stats.observe(_code_of(context, status), started, request_id)
+                await context.abort_with_status(rpc_status.to_status(status))
             return unary_behavior
 
         return _wrap_handler(handler, wrap)
 
 
-def _start(context: grpc.ServicerContext) -> tuple[float, str]:
-    request_id = _metadata(context, "x-request-id") or uuid.uuid4().hex
+def _start(context: grpc.aio.ServicerContext) -> tuple[float, str]:
+    request_id = (_metadata(context, "x-request-id") or uuid.uuid4().hex)[:128]
     structlog.contextvars.bind_contextvars(request_id=request_id)
-    return time.perf_counter(), request_id[:128]
+    return time.perf_counter(), request_id
 
 
-def _status_for(context: grpc.ServicerContext, error: Exception,
-                request_id: str) -> Any:
+def _status_for(context: grpc.aio.ServicerContext, error: Exception, request_id: str) -> Any:
     """The status to end the call with; re-raises when the handler already aborted."""
-    if context.code() not in (None, grpc.StatusCode.OK):
+    if isinstance(error, grpc.aio.AbortError) or context.code() not in (None,
+                                                                         grpc.StatusCode.OK):
         raise error  # the handler called context.abort(): grpc finishes the call
     status = errors.to_status(error, request_id)
     if errors.status_code_of(status) is grpc.StatusCode.INTERNAL:
@@ -129,13 +147,16 @@ def _status_for(context: grpc.ServicerContext, error: Exception,
     return status
 
 
-def _code_of(context: grpc.ServicerContext, status: Any) -> grpc.StatusCode:
+def _code_of(context: grpc.aio.ServicerContext, status: Any) -> grpc.StatusCode:
     if status is not None:
         return errors.status_code_of(status)
-    return context.code() or grpc.StatusCode.OK
+    code = context.code()
+    if isinstance(code, int):  # grpc.aio may report the raw integer
+        return errors.code_from_int(code)
+    return code or grpc.StatusCode.OK
 
 
-class AuthInterceptor(grpc.ServerInterceptor):
+class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates every call except public services and enforces the method's role."""
 
     def __init__(self, authenticator: Authenticator,
@@ -144,9 +165,10 @@ class AuthInterceptor(grpc.ServerInterceptor):
         self._auth = authenticator
         self._policies = policies
 
-    def intercept_service(self, continuation: Callable[..., Any],
-                          details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
-        handler = continuation(details)
+    async def intercept_service(self, continuation: Continuation,
+                                details: grpc.HandlerCallDetails
+                                ) -> grpc.RpcMethodHandler | None:
+        handler = await continuation(details)
         if handler is None:
             return None
         public, required = self._policies.get(details.method, (False, Role.ADMIN))
@@ -154,8 +176,8 @@ class AuthInterceptor(grpc.ServerInterceptor):
             return handler
         authenticate = self._auth.authenticate
 
-        def enter(context: grpc.ServicerContext) -> Any:
-            principal = authenticate(_metadata(context, "authorization"))
+        async def enter(context: grpc.aio.ServicerContext) -> Any:
+            principal = await authenticate(_metadata(context, "authorization"))
             if not principal.may(required):
                 raise PermissionDenied(
                     f"role {principal.role.name.lower()} may not call {details.method}")
@@ -164,23 +186,22 @@ class AuthInterceptor(grpc.ServerInterceptor):
 
         def wrap(behavior: Behavior, streaming: bool) -> Behavior:
             if streaming:
-                def authenticated_stream(request: Any,
-                                         context: grpc.ServicerContext) -> Iterator[Any]:
-                    token = enter(context)
+                async def authenticated_stream(request: Any, context: grpc.aio.ServicerContext
+                                               ) -> AsyncIterator[Any]:
+                    token = await enter(context)
                     try:
-                        yield from behavior(request, context)
+                        async for response in behavior(request, context):
+                            yield response
                     finally:
                         reset_current_principal(token)
                 return authenticated_stream
 
-            def authenticated(request: Any, context: grpc.ServicerContext) -> Any:
-                token = enter(context)
+            async def authenticated(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                token = await enter(context)
                 try:
-                    return behavior(request, context)
+                    return await behavior(request, context)
                 finally:
                     reset_current_principal(token)
             return authenticated
 
         return _wrap_handler(handler, wrap)
-
-

@@ -48,15 +48,16 @@ class Lifecycle:
         self._observe_started = bool(pm.hook.bastion_request_started.get_hookimpls())
         self._observe_finished = bool(pm.hook.bastion_request_finished.get_hookimpls())
 
-    def decide(self, request: ActionRequest,
-               execute: Callable[[UnitOfWork], T] | None = None) -> tuple[Decision, T | None]:
+    async def decide(self, request: ActionRequest,
+                     execute: Callable[[UnitOfWork], T] | None = None
+                     ) -> tuple[Decision, T | None]:
         """Runs ``request`` through the guards; when allowed, runs ``execute`` (a domain
-        handler staging its writes in the unit of work). Returns once the decision and every
-        staged write are durable."""
+        handler: plain computation on the event loop, staging its writes in the unit of
+        work). Returns once the decision and every staged write are durable."""
         started = time.perf_counter()
         if self._observe_started:
             self._observe(self._hook.bastion_request_started, request=request)
-        enforced, shadow = self._guards.evaluate(request)
+        enforced, shadow = await self._guards.evaluate(request)
         verdict, retry_after = combine(enforced)
         decision = Decision(
             decision_id=new_id("dec"), action=request.action, verdict=verdict,
@@ -65,13 +66,13 @@ class Lifecycle:
         uow = UnitOfWork()
         result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
         self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
-        self._committer.commit(uow.ops)
+        await self._committer.commit_async(uow.ops)
         if self._observe_finished:
             self._observe(self._hook.bastion_request_finished, request=request,
                           decision=decision, duration_s=time.perf_counter() - started)
         return decision, result
 
-    def report(self, report: UsageReport) -> None:
+    async def report(self, report: UsageReport) -> None:
         """Records actual usage; never refused for budget or quota reasons (SPEC G3)."""
         uow = UnitOfWork()
         uow.add(InsertUsageReport(
@@ -80,10 +81,7 @@ class Lifecycle:
             cost_usd=report.cost_usd, usage_json=json.dumps(dict(report.usage), sort_keys=True),
             outcome=report.outcome, actor=report.principal.subject))
         self._hook.bastion_usage_reported(report=report, unit_of_work=uow)
-        self._committer.commit(uow.ops)
-
-    def commit(self, uow: UnitOfWork) -> None:
-        self._committer.commit(uow.ops)
+        await self._committer.commit_async(uow.ops)
 
     @staticmethod
     def _observe(hook: pluggy.HookCaller, **kwargs: object) -> None:

@@ -1,11 +1,14 @@
-"""Building and running the gRPC server (grpcio's thread-pool server; see docs/performance.md
-for why it beat grpc.aio here)."""
+"""Building and running the gRPC server (grpc.aio; see docs/architecture.md for why).
+
+:class:`BastionServer` keeps a synchronous face (``start()`` / ``stop()``) for the CLI and
+tests: the asyncio event loop that serves runs on its own thread.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
-from concurrent import futures
 from typing import Any
 
 import grpc
@@ -42,36 +45,53 @@ class BastionServer:
         self.settings = settings
         self._pm_arg, self._db_arg = pm, database
         self.port = 0
-        self._server: grpc.Server | None = None
-        self._health = health.HealthServicer()
-        self._health_stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: threading.Thread | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = health.aio.HealthServicer()
+        self._health_task: asyncio.Task[None] | None = None
         self._jobs: JobScheduler | None = None
         self._service_names: list[str] = []
 
     # -- start-up ----------------------------------------------------------------------
     def start(self) -> "BastionServer":
+        """Builds the runtime and serves on a background event-loop thread."""
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._loop_thread = threading.Thread(target=self._run_loop, args=(ready,),
+                                             name="bastion-loop", daemon=True)
+        self._loop_thread.start()
+        ready.wait()
+        asyncio.run_coroutine_threadsafe(self.start_async(), self._loop).result()
+        return self
+
+    def _run_loop(self, ready: threading.Event) -> None:
+        assert self._loop is not None
+        asyncio.set_event_loop(self._loop)
+        self._loop.call_soon(ready.set)
+        self._loop.run_forever()
+
+    async def start_async(self) -> None:
+        """Builds the runtime and starts serving on the running event loop."""
         settings = self.settings
         self.runtime = runtime = build_runtime(settings, pm=self._pm_arg, database=self._db_arg)
         self.pm, self.database, self.committer = runtime.pm, runtime.database, runtime.committer
         self.lifecycle, self.authenticator = runtime.lifecycle, runtime.authenticator
-        self._guards = runtime.guards  # for the start-up log
         context = ServiceContext(lifecycle=self.lifecycle, database=self.database,
                                  settings=settings, plugin_manager=self.pm)
         registrations = self._core_services() + [
             r for regs in self.pm.hook.bastion_services(context=context) for r in regs]
-        interceptors: list[grpc.ServerInterceptor] = [
+        interceptors: list[Any] = [
             ObservabilityInterceptor(quiet_services=frozenset({HEALTH_SERVICE})),
             AuthInterceptor(self.authenticator, _method_policies(registrations)),
             *[i for group in self.pm.hook.bastion_interceptors(settings=settings) for i in group],
         ]
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=settings.max_workers,
-                                       thread_name_prefix="bastion-rpc"),
+        server = grpc.aio.server(
             interceptors=interceptors,
             options=[("grpc.max_receive_message_length", settings.max_message_bytes),
                      ("grpc.max_send_message_length", settings.max_message_bytes),
                      ("grpc.so_reuseport", 0)],
-            maximum_concurrent_rpcs=None)
+            maximum_concurrent_rpcs=settings.max_concurrent_rpcs or None)
         for reg in registrations:
             reg.add_to_server(reg.servicer, server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
@@ -82,10 +102,10 @@ class BastionServer:
         if self.port == 0:
             raise OSError(f"could not bind {settings.listen}")
         self.committer.start()
-        server.start()
+        await server.start()
         self._server = server
-        self._check_health()
-        threading.Thread(target=self._health_loop, name="bastion-health", daemon=True).start()
+        await self._check_health()
+        self._health_task = asyncio.get_running_loop().create_task(self._health_loop())
         self._jobs = JobScheduler([j for group in self.pm.hook.bastion_background_jobs(
             settings=settings) for j in group])
         self._jobs.start()
@@ -93,8 +113,7 @@ class BastionServer:
             serve_metrics(settings.metrics_listen)
         log.info("serving", listen=settings.listen, port=self.port,
                  database=self.database.safe_url, services=self._service_names,
-                 guards=self._guards.names)
-        return self
+                 guards=runtime.guards.names)
 
     def _core_services(self) -> list[ServiceRegistration]:
         return [
@@ -111,45 +130,63 @@ class BastionServer:
         ]
 
     # -- health ------------------------------------------------------------------------
-    def _check_health(self) -> None:
-        status = (health_pb2.HealthCheckResponse.SERVING if self.database.ping()
+    async def _check_health(self) -> None:
+        reachable = await asyncio.to_thread(self.database.ping)
+        status = (health_pb2.HealthCheckResponse.SERVING if reachable
                   else health_pb2.HealthCheckResponse.NOT_SERVING)
         for name in ("", *self._service_names):
-            self._health.set(name, status)
+            await self._health.set(name, status)
 
-    def _health_loop(self) -> None:
-        while not self._health_stop.wait(self.settings.health_interval_s):
-            self._check_health()
+    async def _health_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.health_interval_s)
+            await self._check_health()
 
     # -- shutdown ----------------------------------------------------------------------
-    def stop(self, grace: float | None = None) -> None:
+    async def stop_async(self, grace: float | None = None) -> None:
         """Stops accepting calls, lets in-flight ones finish within ``grace`` seconds,
         commits what they staged, then runs shutdown hooks."""
         if self._server is None:
             return
         grace = self.settings.grace_period_s if grace is None else grace
-        self._health_stop.set()
-        self._health.enter_graceful_shutdown()
-        self._server.stop(grace).wait()
+        if self._health_task is not None:
+            self._health_task.cancel()
+        await self._health.enter_graceful_shutdown()
+        await self._server.stop(grace)
         self._server = None
         if self._jobs is not None:
-            self._jobs.stop()
-        self.committer.stop()
+            await asyncio.to_thread(self._jobs.stop)
+        await asyncio.to_thread(self.committer.stop)
         try:
             self.pm.hook.bastion_shutdown()
         finally:
             self.runtime.close()
         log.info("stopped")
 
+    def stop(self, grace: float | None = None) -> None:
+        """Synchronous :meth:`stop_async` for a server started with :meth:`start`."""
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self.stop_async(grace), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._loop_thread is not None:
+            self._loop_thread.join()
+        self._loop.close()
+        self._loop = None
+
     def serve_forever(self) -> None:
-        """Serves until SIGTERM or SIGINT, then stops gracefully."""
-        stop = threading.Event()
+        """Serves on this thread until SIGTERM or SIGINT, then stops gracefully."""
+        asyncio.run(self._serve_until_signalled())
+
+    async def _serve_until_signalled(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
-        self.start()
-        stop.wait()
+            loop.add_signal_handler(sig, stop.set)
+        await self.start_async()
+        await stop.wait()
         log.info("shutting_down", grace_s=self.settings.grace_period_s)
-        self.stop()
+        await self.stop_async()
 
 
 def _method_policies(registrations: list[ServiceRegistration]) -> dict[str, tuple[bool, Role]]:
@@ -160,10 +197,10 @@ def _method_policies(registrations: list[ServiceRegistration]) -> dict[str, tupl
             policies[f"/{reg.name}/{method}"] = (reg.public, role)
     for method in ("Check", "Watch", "List"):
         policies[f"/{HEALTH_SERVICE}/{method}"] = (True, Role.AGENT)
-    for method in ("ServerReflectionInfo",):
-        policies[f"/{reflection.SERVICE_NAME}/{method}"] = (True, Role.AGENT)
+    policies[f"/{reflection.SERVICE_NAME}/ServerReflectionInfo"] = (True, Role.AGENT)
     return policies
 
 
 def _methods_of(servicer: Any) -> list[str]:
-    return [name for name in dir(servicer) if name[:1].isupper() and callable(getattr(servicer, name))]
+    return [name for name in dir(servicer)
+            if name[:1].isupper() and callable(getattr(servicer, name))]

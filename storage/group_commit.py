@@ -12,8 +12,10 @@ the others: every request is either committed with all its writes or gets the er
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import ClassVar, Protocol
@@ -43,12 +45,45 @@ class WriteOp(Protocol):
 
 
 class _Pending:
-    __slots__ = ("ops", "done", "error")
+    """A request waiting for its writes: woken through a threading.Event (sync callers) or
+    an asyncio future resolved on its own loop (async callers)."""
 
-    def __init__(self, ops: Sequence[WriteOp]) -> None:
+    __slots__ = ("ops", "done", "error", "future", "loop")
+
+    def __init__(self, ops: Sequence[WriteOp], loop: asyncio.AbstractEventLoop | None = None,
+                 future: asyncio.Future[None] | None = None) -> None:
         self.ops = ops
-        self.done = threading.Event()
         self.error: BaseException | None = None
+        self.loop = loop
+        self.future = future
+        self.done = threading.Event() if future is None else None
+
+
+def _release(batch: list[_Pending]) -> None:
+    """Wakes every waiter; async ones with one thread-safe call per event loop (each call
+    writes to the loop's self-pipe, so one per request would cost a syscall each)."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Pending]] = defaultdict(list)
+    for pending in batch:
+        if pending.done is not None:
+            pending.done.set()
+        elif pending.loop is not None:
+            by_loop[pending.loop].append(pending)
+    for loop, group in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_all, group)
+        except RuntimeError:
+            pass  # the loop was closed: nobody is waiting any more
+
+
+def _resolve_all(group: list[_Pending]) -> None:
+    for pending in group:
+        future = pending.future
+        if future is None or future.done():
+            continue  # the caller was cancelled; its writes committed or not, as reported
+        if pending.error is not None:
+            future.set_exception(pending.error)
+        else:
+            future.set_result(None)
 
 
 _STOP = object()
@@ -65,6 +100,7 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self.batches = 0
         self.requests = 0
+        self.busy_s = 0.0  # wall time spent committing (for the stats log)
 
     def start(self) -> None:
         with self._lock:
@@ -80,6 +116,9 @@ class GroupCommitter:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
+            log.info("group_commit_stats", batches=self.batches, requests=self.requests,
+                     mean_batch=round(self.requests / max(1, self.batches), 2),
+                     mean_commit_ms=round(self.busy_s * 1000 / max(1, self.batches), 3))
 
     def commit(self, ops: Sequence[WriteOp]) -> None:
         """Blocks until ``ops`` are durable in the database, or raises why they are not."""
@@ -91,9 +130,23 @@ class GroupCommitter:
             return
         pending = _Pending(ops)
         self._queue.put(pending)
+        assert pending.done is not None
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
+
+    async def commit_async(self, ops: Sequence[WriteOp]) -> None:
+        """Awaits until ``ops`` are durable, without blocking the event loop."""
+        if not ops:
+            return
+        if self._thread is None:
+            raise RuntimeError("the group committer is not running")
+        loop = asyncio.get_running_loop()
+        pending = _Pending(ops, loop, loop.create_future())
+        self._queue.put(pending)
+        assert pending.future is not None
+        # Shielded: a cancelled caller must not leave the committer with a dangling future.
+        await asyncio.shield(pending.future)
 
     def _run(self) -> None:
         while True:
@@ -116,6 +169,7 @@ class GroupCommitter:
                 return
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
         try:
             self._apply(batch)
         except BaseException as error:  # noqa: BLE001 - every waiter must be released
@@ -130,10 +184,10 @@ class GroupCommitter:
                     except BaseException as single_error:  # noqa: BLE001
                         pending.error = single_error
         finally:
+            self.busy_s += time.perf_counter() - started
             self.batches += 1
             self.requests += len(batch)
-            for pending in batch:
-                pending.done.set()
+            _release(batch)
 
     def _apply(self, batch: list[_Pending]) -> None:
         by_class: dict[type, list[WriteOp]] = defaultdict(list)

@@ -96,7 +96,7 @@ class LedgerAppend:
                 op.record = record
                 rows.append(record.__dict__)
                 parent_hash = entry_hash
-        conn.execute(_INSERT, rows)
+        conn.execute(_INSERT, rows)  # executemany: one cached statement
         for op in ops:
             if op.on_appended is not None and op.record is not None:
                 op.on_appended(op.record)

@@ -100,6 +100,8 @@ def canonical_json(value: Any) -> str:
 
 def canonical_string(value: str) -> str:
     """A JSON string literal in canonical form (for composing canonical objects)."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return '"' + value + '"'  # nothing to escape: the common case, by far
     try:
         _plain_string(value)
     except _Unsafe:

@@ -23,7 +23,10 @@ from bastion.storage.ledger import LedgerRecord
 
 
 def canonical_ts(ts: dt.datetime) -> str:
-    return as_utc(ts).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` in UTC (always microseconds)."""
+    t = as_utc(ts)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
 
 
 def canonical_entry(record: LedgerRecord) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 import grpc
@@ -46,24 +47,24 @@ class LedgerServicer(ledger_service_pb2_grpc.LedgerServiceServicer):
         self._plugin = plugin
         self._db = database
 
-    def List(self, request: pb.LedgerServiceListRequest,
-             context: grpc.ServicerContext) -> pb.LedgerServiceListResponse:
+    async def List(self, request: pb.LedgerServiceListRequest,
+                   context: grpc.aio.ServicerContext) -> pb.LedgerServiceListResponse:
         size = request.page_size or 100
         if not 0 < size <= 1000:
             raise InvalidArgument("page_size", "must be between 1 and 1000")
         after = _page_token(request.page_token)
         action_type = v.text(request.action_type, "action_type", 128) or None
-        records = store.list_entries(self._db, current_principal().tenant_id,
-                                     after_sequence=after, limit=size + 1,
-                                     action_type=action_type)
+        records = await asyncio.to_thread(
+            store.list_entries, self._db, current_principal().tenant_id,
+            after_sequence=after, limit=size + 1, action_type=action_type)
         more = len(records) > size
         records = records[:size]
         return pb.LedgerServiceListResponse(
             entries=[entry_to_pb(r) for r in records],
             next_page_token=str(records[-1].sequence) if more else "")
 
-    def Verify(self, request: pb.LedgerServiceVerifyRequest,
-               context: grpc.ServicerContext) -> pb.LedgerServiceVerifyResponse:
+    async def Verify(self, request: pb.LedgerServiceVerifyRequest,
+                     context: grpc.aio.ServicerContext) -> pb.LedgerServiceVerifyResponse:
         if not self._plugin.verify_enabled:
             raise FailedPrecondition("ledger verification is disabled "
                                      "(set plugins.ledger.verify_enabled or BASTION_LEDGER_VERIFY)")
@@ -73,8 +74,8 @@ class LedgerServicer(ledger_service_pb2_grpc.LedgerServiceServicer):
         start = request.from_sequence or 1
         if start < 1:
             raise InvalidArgument("from_sequence", "must be >= 1")
-        report = verify_tenant(self._plugin, self._db, current_principal().tenant_id,
-                               start, limit)
+        report = await asyncio.to_thread(verify_tenant, self._plugin, self._db,
+                                         current_principal().tenant_id, start, limit)
         response = pb.LedgerServiceVerifyResponse(
             chain_ok=report.chain_ok, count=report.count, has_secret=report.has_secret,
             entries=[pb.EntryVerification(sequence=c.sequence, sig_ok=c.sig_ok,

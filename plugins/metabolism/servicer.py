@@ -44,23 +44,24 @@ class MetabolismServicer(metabolism_service_pb2_grpc.MetabolismServiceServicer):
     def __init__(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
 
-    def ComputeSnapshot(self, request: pb.ComputeSnapshotRequest,
-                        context: grpc.ServicerContext) -> pb.ComputeSnapshotResponse:
+    async def ComputeSnapshot(self, request: pb.ComputeSnapshotRequest,
+                              context: grpc.aio.ServicerContext) -> pb.ComputeSnapshotResponse:
         if not request.HasField("inputs"):
             raise v.InvalidArgument("inputs", "is required")
         inputs = inputs_from_pb(request.inputs, "inputs")
-        snapshot, decision = guarded_call(
+        snapshot, decision = await guarded_call(
             self._lifecycle, "metabolism.compute_snapshot",
             lambda uow: model.compute_snapshot(inputs), attributes=_attributes(inputs))
         return pb.ComputeSnapshotResponse(snapshot=snapshot_to_pb(snapshot),
                                           decision_id=decision.decision_id)
 
-    def PlanTaskGeneration(self, request: pb.PlanTaskGenerationRequest,
-                           context: grpc.ServicerContext) -> pb.PlanTaskGenerationResponse:
+    async def PlanTaskGeneration(self, request: pb.PlanTaskGenerationRequest,
+                                 context: grpc.aio.ServicerContext
+                                 ) -> pb.PlanTaskGenerationResponse:
         inputs = inputs_from_pb(request.inputs, "inputs") if request.HasField("inputs") else None
         existing = int(v.in_range(request.existing_todo_count, "existing_todo_count", 0,
                                   1_000_000))
-        plan, decision = guarded_call(
+        plan, decision = await guarded_call(
             self._lifecycle, "metabolism.plan_task_generation",
             lambda uow: model.plan_task_generation(inputs, existing),
             attributes={**_attributes(inputs), "existing_todo_count": existing})

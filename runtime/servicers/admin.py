@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import grpc
@@ -42,8 +43,8 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         self._pm = pm
         self._auth = authenticator
 
-    def CreateApiKey(self, request: pb.CreateApiKeyRequest,
-                     context: grpc.ServicerContext) -> pb.CreateApiKeyResponse:
+    async def CreateApiKey(self, request: pb.CreateApiKeyRequest,
+                           context: grpc.aio.ServicerContext) -> pb.CreateApiKeyResponse:
         role = v.enum_value(request.role, "role", ROLES)
         description = v.text(request.description, "description", 256)
         principal = current_principal()
@@ -56,34 +57,37 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         def execute(uow: object) -> None:
             uow.add(key_store.InsertApiKey(**values, created_at=created_at))  # type: ignore[attr-defined]
 
-        guarded_call(self._lifecycle, "admin.api_key.create", execute,
-                     attributes={"key_id": values["key_id"], "role": values["role"]})
-        stored = key_store.get_tenant_key(self._db, principal.tenant_id, values["key_id"])
+        await guarded_call(self._lifecycle, "admin.api_key.create", execute,
+                           attributes={"key_id": values["key_id"], "role": values["role"]})
+        stored = await asyncio.to_thread(key_store.get_tenant_key, self._db,
+                                         principal.tenant_id, values["key_id"])
         assert stored is not None
         return pb.CreateApiKeyResponse(key=api_key_to_pb(stored), token=token)
 
-    def ListApiKeys(self, request: pb.ListApiKeysRequest,
-                    context: grpc.ServicerContext) -> pb.ListApiKeysResponse:
-        keys = key_store.list_api_keys(self._db, current_principal().tenant_id)
+    async def ListApiKeys(self, request: pb.ListApiKeysRequest,
+                          context: grpc.aio.ServicerContext) -> pb.ListApiKeysResponse:
+        keys = await asyncio.to_thread(key_store.list_api_keys, self._db,
+                                       current_principal().tenant_id)
         return pb.ListApiKeysResponse(keys=[api_key_to_pb(k) for k in keys])
 
-    def RevokeApiKey(self, request: pb.RevokeApiKeyRequest,
-                     context: grpc.ServicerContext) -> pb.RevokeApiKeyResponse:
+    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest,
+                           context: grpc.aio.ServicerContext) -> pb.RevokeApiKeyResponse:
         key_id = v.identifier(request.key_id, "key_id", 32, required=True)
         tenant_id = current_principal().tenant_id
-        if key_store.get_tenant_key(self._db, tenant_id, key_id) is None:
+        if await asyncio.to_thread(key_store.get_tenant_key, self._db, tenant_id,
+                                   key_id) is None:
             raise NotFound(f"API key {key_id} not found")
         now = dt.datetime.now(dt.timezone.utc)
-        guarded_call(self._lifecycle, "admin.api_key.revoke",
-                     lambda uow: uow.add(key_store.RevokeApiKey(tenant_id, key_id, now)),
-                     attributes={"key_id": key_id})
+        await guarded_call(self._lifecycle, "admin.api_key.revoke",
+                           lambda uow: uow.add(key_store.RevokeApiKey(tenant_id, key_id, now)),
+                           attributes={"key_id": key_id})
         self._auth.forget(key_id)
-        stored = key_store.get_tenant_key(self._db, tenant_id, key_id)
+        stored = await asyncio.to_thread(key_store.get_tenant_key, self._db, tenant_id, key_id)
         assert stored is not None
         return pb.RevokeApiKeyResponse(key=api_key_to_pb(stored))
 
-    def ListPlugins(self, request: pb.ListPluginsRequest,
-                    context: grpc.ServicerContext) -> pb.ListPluginsResponse:
+    async def ListPlugins(self, request: pb.ListPluginsRequest,
+                          context: grpc.aio.ServicerContext) -> pb.ListPluginsResponse:
         return pb.ListPluginsResponse(plugins=[
             pb.PluginInfo(name=i.name, version=i.version, hooks=i.hooks, source=i.source)
             for i in plugin_infos(self._pm)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import grpc
@@ -26,30 +27,32 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
         self._hook = pm.hook
         self._settings = settings
 
-    def Check(self, request: pb.CheckRequest, context: grpc.ServicerContext) -> pb.CheckResponse:
+    async def Check(self, request: pb.CheckRequest,
+                    context: grpc.aio.ServicerContext) -> pb.CheckResponse:
         action = converters.action_from_check(request, current_principal(), self._settings)
-        decision, _ = self._lifecycle.decide(action)
+        decision, _ = await self._lifecycle.decide(action)
         return pb.CheckResponse(decision=converters.decision_to_pb(decision))
 
-    def Report(self, request: pb.ReportRequest,
-               context: grpc.ServicerContext) -> pb.ReportResponse:
+    async def Report(self, request: pb.ReportRequest,
+                     context: grpc.aio.ServicerContext) -> pb.ReportResponse:
         report = UsageReport(
             principal=current_principal(), report_id=new_id("rep"),
             decision_id=v.identifier(request.decision_id, "decision_id", 64, required=True),
             cost_usd=v.amount(request.cost_usd, "cost_usd"),
             usage=v.amounts(request.usage, "usage"),
             outcome=v.text(request.outcome, "outcome", 64))
-        self._lifecycle.report(report)
+        await self._lifecycle.report(report)
         return pb.ReportResponse(report_id=report.report_id)
 
-    def Explain(self, request: pb.ExplainRequest,
-                context: grpc.ServicerContext) -> pb.ExplainResponse:
+    async def Explain(self, request: pb.ExplainRequest,
+                      context: grpc.aio.ServicerContext) -> pb.ExplainResponse:
         decision_id = v.identifier(request.decision_id, "decision_id", 64, required=True)
         principal = current_principal()
         if not self._hook.bastion_find_decision.get_hookimpls():
             raise FailedPrecondition("no plugin records decisions (the ledger plugin is disabled)")
-        found = self._hook.bastion_find_decision(tenant_id=principal.tenant_id,
-                                                 decision_id=decision_id)
+        # The hook reads storage: off the event loop.
+        found = await asyncio.to_thread(self._hook.bastion_find_decision,
+                                        tenant_id=principal.tenant_id, decision_id=decision_id)
         if found is None:
             raise NotFound(f"decision {decision_id} not found")
         decision = Decision.from_record(found["decision"])
