@@ -79,9 +79,15 @@ class _MethodStats:
 class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
     """Request id, access log, metrics, and error → status mapping (the one place)."""
 
-    def __init__(self, quiet_services: frozenset[str] = frozenset()) -> None:
+    def __init__(self, quiet_services: frozenset[str] = frozenset(), *,
+                 cache_handlers: bool = False) -> None:
+        """:param cache_handlers: wrap each method's handler once instead of per call. Only
+            safe when no interceptor further in does per-call work in ``intercept_service``
+            (the server enables it when no plugin contributes interceptors)."""
         self._quiet = quiet_services
         self._stats: dict[str, _MethodStats] = {}
+        self._cache: dict[str, grpc.RpcMethodHandler | None] | None = (
+            {} if cache_handlers else None)
 
     def _stats_for(self, method: str) -> _MethodStats:
         stats = self._stats.get(method)
@@ -93,10 +99,16 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation: Continuation,
                                 details: grpc.HandlerCallDetails
                                 ) -> grpc.RpcMethodHandler | None:
+        if self._cache is not None and details.method in self._cache:
+            return self._cache[details.method]
         handler = await continuation(details)
-        if handler is None:
-            return None
-        stats = self._stats_for(details.method)
+        wrapped = None if handler is None else self._wrap(handler, details.method)
+        if self._cache is not None:
+            self._cache[details.method] = wrapped
+        return wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        stats = self._stats_for(method)
 
         def wrap(behavior: Behavior, streaming: bool) -> Behavior:
             if streaming:

@@ -81,10 +81,13 @@ class BastionServer:
                                  settings=settings, plugin_manager=self.pm)
         registrations = self._core_services() + [
             r for regs in self.pm.hook.bastion_services(context=context) for r in regs]
+        extra = [i for group in self.pm.hook.bastion_interceptors(settings=settings)
+                 for i in group]
         interceptors: list[Any] = [
-            ObservabilityInterceptor(quiet_services=frozenset({HEALTH_SERVICE})),
+            ObservabilityInterceptor(quiet_services=frozenset({HEALTH_SERVICE}),
+                                     cache_handlers=not extra),
             AuthInterceptor(self.authenticator, _method_policies(registrations)),
-            *[i for group in self.pm.hook.bastion_interceptors(settings=settings) for i in group],
+            *extra,
         ]
         server = grpc.aio.server(
             interceptors=interceptors,
