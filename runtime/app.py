@@ -50,6 +50,17 @@ def migration_locations(pm: pluggy.PluginManager) -> list[pathlib.Path]:
     return [pathlib.Path(p) for group in pm.hook.bastion_migrations() for p in group]
 
 
+class MigrationsPending(Exception):
+    """The database is not at the newest revision: run ``bastion migrate``."""
+
+
+def check_migrated(pm: pluggy.PluginManager, database: Database) -> None:
+    if not migrations.is_up_to_date(database, migration_locations(pm)):
+        raise MigrationsPending(
+            f"database {database.safe_url} is not migrated to the newest revision of every "
+            "enabled plugin: run 'bastion migrate'")
+
+
 def migrate(settings: Settings, pm: pluggy.PluginManager | None = None,
             database: Database | None = None) -> None:
     """Applies the core migrations and those of every enabled plugin."""

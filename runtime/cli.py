@@ -15,7 +15,7 @@ from typing import Any
 
 from bastion.runtime import validation as v
 from bastion.runtime.actions import ActionRequest
-from bastion.runtime.app import Runtime, build_runtime, migrate
+from bastion.runtime.app import MigrationsPending, Runtime, build_runtime, migrate
 from bastion.runtime.auth import api_key_values, issue_jwt
 from bastion.runtime.config import Settings, load_settings
 from bastion.runtime.errors import BastionError
@@ -253,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             tenant_store.TenantExists) as error:
         return _fail(str(error) if not isinstance(error, tenant_store.TenantExists)
                      else f"tenant {error} already exists", 1)
+    except MigrationsPending as error:
+        return _fail(str(error), 1)
     except StorageUnavailable as error:
         return _fail(f"storage unavailable ({error}); did you run 'bastion migrate'?", 1)
 

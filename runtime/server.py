@@ -17,7 +17,7 @@ import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from bastion.runtime.app import build_runtime
+from bastion.runtime.app import build_runtime, check_migrated
 from bastion.runtime.config import Settings
 from bastion.runtime.interceptors import AuthInterceptor, ObservabilityInterceptor
 from bastion.runtime.jobs import JobScheduler
@@ -75,6 +75,7 @@ class BastionServer:
         """Builds the runtime and starts serving on the running event loop."""
         settings = self.settings
         self.runtime = runtime = build_runtime(settings, pm=self._pm_arg, database=self._db_arg)
+        await asyncio.to_thread(check_migrated, runtime.pm, runtime.database)
         self.pm, self.database, self.committer = runtime.pm, runtime.database, runtime.committer
         self.lifecycle, self.authenticator = runtime.lifecycle, runtime.authenticator
         context = ServiceContext(lifecycle=self.lifecycle, database=self.database,

@@ -41,8 +41,15 @@ def upgrade(db: Database, version_locations: Iterable[pathlib.Path | str] = ()) 
         conn.commit()
 
 
-def current_heads(db: Database, version_locations: Iterable[pathlib.Path | str] = ()) -> set[str]:
+def is_up_to_date(db: Database, version_locations: Iterable[pathlib.Path | str] = ()) -> bool:
+    """True when every branch (core and the plugins') is at its newest revision."""
     from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
+    script = ScriptDirectory.from_config(alembic_config(db, version_locations))
     with db.engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())
+        current = tuple(MigrationContext.configure(conn).get_current_heads())
+    # Alembic records only the tips; what they include (dependencies too) is applied.
+    applied = {r.revision for r in script.revision_map.iterate_revisions(
+        current, "base", implicit_base=True)} if current else set()
+    return set(script.get_heads()) <= applied
