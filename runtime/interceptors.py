@@ -9,6 +9,7 @@ principal and log context are per call).
 
 from __future__ import annotations
 
+import inspect
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -111,7 +112,9 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
         stats = self._stats_for(method)
 
         def wrap(behavior: Behavior, streaming: bool) -> Behavior:
-            if streaming:
+            # A streaming handler is either an async generator (yields responses) or a
+            # coroutine that writes with context.write(); wrap each in kind.
+            if streaming and inspect.isasyncgenfunction(behavior):
                 async def stream_behavior(request: Any,
                                           context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
                     started, request_id = _start(context)
@@ -197,7 +200,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return set_current_principal(principal)
 
         def wrap(behavior: Behavior, streaming: bool) -> Behavior:
-            if streaming:
+            if streaming and inspect.isasyncgenfunction(behavior):
                 async def authenticated_stream(request: Any, context: grpc.aio.ServicerContext
                                                ) -> AsyncIterator[Any]:
                     token = await enter(context)
