@@ -241,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if getattr(args, "needs_runtime", False):
             settings = _settings(args)
-            configure_logging("json", "warning", stream=sys.stderr)
+            configure_logging("json", "warning", stream=sys.stderr, cache=False)
             rt = build_runtime(settings)
             rt.committer.start()
             try:

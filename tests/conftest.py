@@ -27,7 +27,11 @@ from bastion.v1 import (
     metabolism_service_pb2_grpc,
 )
 
+from bastion.runtime.logging import configure_logging
+
 BACKENDS = ["sqlite", "postgresql"]
+# Loggers must not be cached: some tests reconfigure logging to capture it.
+configure_logging("json", "info", cache=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
