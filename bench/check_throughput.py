@@ -1,0 +1,202 @@
+"""Check throughput: Bastion (ledger on, every built-in guard) on SQLite and PostgreSQL
+against two bare echo servers (grpc.aio and grpcio's thread pool), through one client.
+
+    python bench/check_throughput.py [--duration 5] [--concurrency 1,8,64]
+                                     [--backends sqlite,postgresql] [--quick]
+
+Prints rps, p50/p99, server CPU per request and the ratios to the faster echo at the
+same concurrency (the machine is shared and noisy: ratios from one run are what count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import pathlib
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import grpc
+
+HERE = pathlib.Path(__file__).resolve().parent
+TICK = os.sysconf("SC_CLK_TCK")
+TARGETS = {"sqlite": 0.60, "postgresql": 0.50}  # throughput vs the faster echo at c=64
+
+
+@dataclass
+class Point:
+    target: str
+    concurrency: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def wait_ready(target: str) -> None:
+    with grpc.insecure_channel(target) as channel:
+        grpc.channel_ready_future(channel).result(timeout=30)
+
+
+def measure(name: str, pid: int, target: str, token: str, concurrency: int,
+            warmup: float, duration: float) -> Point:
+    load = subprocess.Popen([sys.executable, str(HERE / "load.py"), target, token,
+                             str(concurrency), str(warmup), str(duration)],
+                            stdout=subprocess.PIPE, text=True)
+    assert load.stdout is not None
+    first = json.loads(load.stdout.readline())
+    assert first["event"] == "measuring"
+    cpu_before = cpu_seconds(pid)
+    result = json.loads(load.stdout.readline())
+    cpu_after = cpu_seconds(pid)
+    load.wait()
+    lat = sorted(result["latencies"])
+    n = max(1, len(lat))
+    return Point(target=name, concurrency=concurrency, rps=len(lat) / result["seconds"],
+                 p50_ms=statistics.median(lat) * 1000 if lat else 0.0,
+                 p99_ms=lat[min(len(lat) - 1, int(n * 0.99))] * 1000 if lat else 0.0,
+                 cpu_us=(cpu_after - cpu_before) / n * 1e6, errors=result["errors"])
+
+
+@contextlib.contextmanager
+def process(args: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def bastion_cli(env: dict[str, str], *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bastion.runtime.cli", *args], env=env,
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+@contextlib.contextmanager
+def bastion(backend: str, workdir: pathlib.Path) -> Iterator[tuple[int, str, str, dict]]:
+    from bastion.testing.harness import temporary_database
+
+    with temporary_database(backend, workdir) as url:
+        port = free_port()
+        env = dict(os.environ, BASTION_DATABASE_URL=url, BASTION_LISTEN=f"127.0.0.1:{port}",
+                   BASTION_LEDGER_SECRET="bench-secret-" + os.urandom(8).hex(),
+                   BASTION_LOG_FORMAT="json")
+        bastion_cli(env, "migrate")
+        token = bastion_cli(env, "tenant", "create", "bench")["api_key"]["token"]
+        with process([sys.executable, "-m", "bastion.runtime.cli", "serve"], env) as proc:
+            wait_ready(f"127.0.0.1:{port}")
+            yield proc.pid, f"127.0.0.1:{port}", token, {"url": url}
+
+
+def ledger_count(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip()
+                  for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--warmup", type=float, default=1.5)
+    parser.add_argument("--concurrency", default="1,8,64")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--quick", action="store_true", help="1 s per point, c=8 and 64")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.concurrency = 1.0, 0.5, "8,64"
+    levels = [int(c) for c in args.concurrency.split(",")]
+    print(f"machine: {machine()}")
+    points: list[Point] = []
+    for mode in ("aio", "threads"):
+        port = free_port()
+        with process([sys.executable, str(HERE / "echo_server.py"), mode, str(port)]) as proc:
+            wait_ready(f"127.0.0.1:{port}")
+            for c in levels:
+                points.append(measure(f"echo-{mode}", proc.pid, f"127.0.0.1:{port}", "x", c,
+                                      args.warmup, args.duration))
+                print_point(points[-1])
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            with bastion(backend, pathlib.Path(tmp)) as (pid, target, token, info):
+                total = 0
+                for c in levels:
+                    points.append(measure(f"bastion-{backend}", pid, target, token, c,
+                                          args.warmup, args.duration))
+                    print_point(points[-1])
+                entries = ledger_count(info["url"])
+                print(f"  ledger entries written: {entries} (≥ completed checks, as every "
+                      f"check including warm-up is ledgered)")
+    report(points, levels)
+    return 0
+
+
+def print_point(p: Point) -> None:
+    print(f"  {p.target:<18} c={p.concurrency:<3} {p.rps:8.0f} rps  p50 {p.p50_ms:7.2f} ms  "
+          f"p99 {p.p99_ms:7.2f} ms  cpu {p.cpu_us:6.0f} µs/req  errors {p.errors}", flush=True)
+
+
+def report(points: list[Point], levels: list[int]) -> None:
+    print("\n| target | c | rps | p50 ms | p99 ms | server CPU µs/req | rps vs echo | p99 vs echo | CPU vs echo |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    verdicts = []
+    for c in levels:
+        echoes = [p for p in points if p.target.startswith("echo") and p.concurrency == c]
+        best = max(echoes, key=lambda p: p.rps)
+        for p in (q for q in points if q.concurrency == c):
+            print(f"| {p.target} | {c} | {p.rps:.0f} | {p.p50_ms:.2f} | {p.p99_ms:.2f} | "
+                  f"{p.cpu_us:.0f} | {p.rps / best.rps:.2f} | {p.p99_ms / best.p99_ms:.2f} | "
+                  f"{p.cpu_us / best.cpu_us:.2f} |")
+            backend = p.target.removeprefix("bastion-")
+            if c == max(levels) and backend in TARGETS:
+                verdicts.append(
+                    f"{p.target} c={c}: throughput {p.rps / best.rps:.2f} of {best.target} "
+                    f"(target ≥ {TARGETS[backend]:.2f}) "
+                    f"{'PASS' if p.rps / best.rps >= TARGETS[backend] else 'FAIL'}; "
+                    f"p99 {p.p99_ms / best.p99_ms:.2f}× (target ≤ 2) "
+                    f"{'PASS' if p.p99_ms <= 2 * best.p99_ms else 'FAIL'}; "
+                    f"CPU {p.cpu_us / best.cpu_us:.2f}× (target ≤ 1.6) "
+                    f"{'PASS' if p.cpu_us <= 1.6 * best.cpu_us else 'FAIL'}")
+    print()
+    for line in verdicts:
+        print(line)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
