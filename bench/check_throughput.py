@@ -106,12 +106,21 @@ def bastion(backend: str, workdir: pathlib.Path) -> Iterator[tuple[int, str, str
         port = free_port()
         env = dict(os.environ, BASTION_DATABASE_URL=url, BASTION_LISTEN=f"127.0.0.1:{port}",
                    BASTION_LEDGER_SECRET="bench-secret-" + os.urandom(8).hex(),
-                   BASTION_LOG_FORMAT="json")
+                   BASTION_LOG_FORMAT="json",
+                   # Built-in plugins only (an installed example plugin would add its guard).
+                   BASTION_PLUGINS=",".join(builtin_plugins()))
         bastion_cli(env, "migrate")
         token = bastion_cli(env, "tenant", "create", "bench")["api_key"]["token"]
         with process([sys.executable, "-m", "bastion.runtime.cli", "serve"], env) as proc:
             wait_ready(f"127.0.0.1:{port}")
             yield proc.pid, f"127.0.0.1:{port}", token, {"url": url}
+
+
+def builtin_plugins() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="bastion.plugins")
+                  if ep.dist is not None and ep.dist.metadata["Name"] == "bastion-runtime")
 
 
 def ledger_count(url: str) -> int:

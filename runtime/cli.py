@@ -19,7 +19,7 @@ from bastion.runtime.app import MigrationsPending, Runtime, build_runtime, migra
 from bastion.runtime.auth import api_key_values, issue_jwt
 from bastion.runtime.config import Settings, load_settings
 from bastion.runtime.errors import BastionError
-from bastion.runtime.logging import configure_logging
+from bastion.runtime.logging import configure_logging, flush_logs
 from bastion.runtime.plugin_manager import make_plugin_manager, plugin_infos
 from bastion.runtime.principal import Principal, Role
 from bastion.storage import StorageUnavailable
@@ -79,10 +79,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bastion.runtime.server import BastionServer
 
     settings = _settings(args)
-    configure_logging(settings.log_format, settings.log_level)
-    if os.environ.get("BASTION_SWITCH_INTERVAL"):
-        sys.setswitchinterval(float(os.environ["BASTION_SWITCH_INTERVAL"]))
-    BastionServer(settings).serve_forever()
+    configure_logging(settings.log_format, settings.log_level,
+                      flush_interval_s=settings.log_flush_interval_ms / 1000)
+    try:
+        BastionServer(settings).serve_forever()
+    finally:
+        flush_logs()
     return 0
 
 

@@ -30,6 +30,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     log_format: str = "json"
     log_level: str = "info"
+    # Log lines are buffered and written this often by a background thread (0: every line).
+    log_flush_interval_ms: int = 200
     # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
     # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).
@@ -94,6 +96,7 @@ _ENV = {
     "BASTION_DATABASE_URL": ("database_url", str),
     "BASTION_LOG_FORMAT": ("log_format", str),
     "BASTION_LOG_LEVEL": ("log_level", str),
+    "BASTION_LOG_FLUSH_INTERVAL_MS": ("log_flush_interval_ms", int),
     "BASTION_MAX_WORKERS": ("max_workers", int),
     "BASTION_MAX_CONCURRENT_RPCS": ("max_concurrent_rpcs", int),
     "BASTION_METRICS_LISTEN": ("metrics_listen", str),

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 import time
-import uuid
+import os
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from bastion.runtime.errors import PermissionDenied
 from bastion.runtime.principal import Role, reset_current_principal, set_current_principal
 
 log = structlog.get_logger("bastion.access")
+_ids = random.Random(int.from_bytes(os.urandom(16), "big"))  # request ids correlate logs only
 Behavior = Callable[..., Any]
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 
@@ -146,7 +148,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
 
 
 def _start(context: grpc.aio.ServicerContext) -> tuple[float, str]:
-    request_id = (_metadata(context, "x-request-id") or uuid.uuid4().hex)[:128]
+    request_id = (_metadata(context, "x-request-id") or f"{_ids.getrandbits(64):016x}")[:128]
     structlog.contextvars.bind_contextvars(request_id=request_id)
     return time.perf_counter(), request_id
 
