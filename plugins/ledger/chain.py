@@ -62,7 +62,7 @@ class Sealer:
     def __call__(self, record: LedgerRecord) -> tuple[str, str]:
         body = canonical_entry(record)
         entry_hash = hashlib.sha256(body).hexdigest()
-        signature = hmac.new(self._key, body, hashlib.sha256).hexdigest() if self._key else ""
+        signature = hmac.digest(self._key, body, "sha256").hex() if self._key else ""
         return entry_hash, signature
 
     def __repr__(self) -> str:  # never print the secret
