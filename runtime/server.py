@@ -1,4 +1,4 @@
-"""Building and running the gRPC server (grpc.aio; see docs/architecture.md for why).
+"""Building and running the gRPC server (grpc.aio: measured, see docs/architecture.md).
 
 :class:`BastionServer` keeps a synchronous face (``start()`` / ``stop()``) for the CLI and
 tests: the asyncio event loop that serves runs on its own thread.
