@@ -32,29 +32,17 @@ Fixtures:
 from bastion.testing.harness import (
     ServerHandle,
     TenantKeys,
+    make_test_settings,
     running_server,
     temporary_database,
 )
-from bastion.testing.plugin import (
-    bastion_client,
-    bastion_database_url,
-    bastion_plugin_manager,
-    bastion_plugins,
-    bastion_server,
-    bastion_settings,
-    bastion_tenant,
-)
 
+# The fixtures live in bastion.testing.plugin, which pytest loads through the ``pytest11``
+# entry point; importing this package does not need pytest.
 __all__ = [
     "ServerHandle",
     "TenantKeys",
-    "bastion_client",
-    "bastion_database_url",
-    "bastion_plugin_manager",
-    "bastion_plugins",
-    "bastion_server",
-    "bastion_settings",
-    "bastion_tenant",
+    "make_test_settings",
     "running_server",
     "temporary_database",
 ]
