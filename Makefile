@@ -13,11 +13,18 @@ export BASTION_DATABASE_URL
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml examples/blocklist-guard/pyproject.toml
+EXAMPLE_STAMP := $(VENV)/.installed-example
+
+$(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m pip install --quiet -e examples/blocklist-guard
 	touch $(STAMP)
+
+# The example plugin is installed for the tests only (they load it through its entry point).
+# Once installed, `bastion serve` loads it too; BASTION_PLUGINS=-blocklist turns it off.
+$(EXAMPLE_STAMP): $(STAMP) examples/blocklist-guard/pyproject.toml
+	$(PY) -m pip install --quiet -e examples/blocklist-guard
+	touch $(EXAMPLE_STAMP)
 
 install: $(STAMP)
 
@@ -35,7 +42,7 @@ serve: migrate
 
 # Runs the whole suite on SQLite and on PostgreSQL (127.0.0.1:5432); fails if PostgreSQL is
 # unreachable. Then the example plugin's own tests, on both databases.
-test: install
+test: install $(EXAMPLE_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 	$(PY) -m pytest -q examples/blocklist-guard/tests
 	BASTION_TEST_DATABASE=postgresql $(PY) -m pytest -q examples/blocklist-guard/tests
