@@ -44,3 +44,50 @@ class Blocks:
     def bastion_guard_check(self, request):  # type: ignore[no-untyped-def]
         self.release.wait(30)
         return GuardVerdict.allow()
+
+
+class DeferMetabolism:
+    """Defers every metabolism call for 12 s (a stand-in for a quota guard)."""
+
+    name = "defer_metabolism"
+
+    @hookimpl
+    def bastion_guard_check(self, request):  # type: ignore[no-untyped-def]
+        if request.action.startswith("metabolism."):
+            return GuardVerdict(Verdict.DEFER, reasons=(Reason("throttled", "over the rate"),),
+                                retry_after_s=12.0)
+        return None
+
+
+class Observes:
+    """Contributes an interceptor and a background job, and watches every decision."""
+
+    name = "observes"
+
+    def __init__(self) -> None:
+        self.methods: list[str] = []
+        self.job_ran = threading.Event()
+        self.finished: list[str] = []
+
+    @hookimpl
+    def bastion_interceptors(self, settings):  # type: ignore[no-untyped-def]
+        import grpc
+
+        plugin = self
+
+        class Recorder(grpc.aio.ServerInterceptor):
+            async def intercept_service(self, continuation, details):  # type: ignore[no-untyped-def]
+                plugin.methods.append(details.method)
+                return await continuation(details)
+
+        return [Recorder()]
+
+    @hookimpl
+    def bastion_background_jobs(self, settings):  # type: ignore[no-untyped-def]
+        from bastion.runtime.jobs import BackgroundJob
+
+        return [BackgroundJob(name="tick", interval_s=0.05, run=self.job_ran.set)]
+
+    @hookimpl
+    def bastion_request_finished(self, request, decision, duration_s):  # type: ignore[no-untyped-def]
+        self.finished.append(decision.action)

@@ -93,3 +93,32 @@ def test_shadow_guards_are_reported_but_do_not_decide(database_url) -> None:  # 
     assert decision.verdict is Verdict.ALLOW
     assert [(g.guard, g.verdict, g.shadow) for g in decision.shadow_results] == [
         ("deny_prefix", Verdict.DENY, True)]
+
+
+def test_interceptors_jobs_and_observers_from_a_plugin(database_url) -> None:  # type: ignore[no-untyped-def]
+    from tests.guards import Observes
+
+    with running_server(make_test_settings(database_url), [Observes]) as handle:
+        plugin = handle.server.pm.get_plugin("observes")
+        keys = handle.create_tenant()
+        with BastionClient(handle.target, api_key=keys.agent_token) as client:
+            client.check("tool.exec")
+        assert plugin.job_ran.wait(10), "the background job never ran"
+    assert "/bastion.v1.GuardService/Check" in plugin.methods
+    assert plugin.finished == ["tool.exec"]
+
+
+def test_a_defer_refuses_a_domain_call_with_retry_info(database_url) -> None:  # type: ignore[no-untyped-def]
+    import grpc
+
+    from bastion.clients import BastionError
+    from tests.guards import DeferMetabolism
+
+    with running_server(make_test_settings(database_url), [DeferMetabolism]) as handle:
+        keys = handle.create_tenant()
+        with BastionClient(handle.target, api_key=keys.agent_token) as client:
+            with pytest.raises(BastionError) as info:
+                client.plan_task_generation(existing_todo_count=1)
+    assert info.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert info.value.retry_after == 12.0
+    assert info.value.error_info is not None and info.value.error_info.reason == "VERDICT_DEFER"
