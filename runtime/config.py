@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite:///./bastion.db"
@@ -166,6 +166,3 @@ def _validate(settings: Settings) -> None:
         if guard.mode not in ("enforce", "shadow"):
             raise ValueError(f"guards.{name}.mode must be 'enforce' or 'shadow'")
 
-
-def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    return replace(settings, **changes)

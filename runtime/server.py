@@ -117,7 +117,7 @@ class BastionServer:
             serve_metrics(settings.metrics_listen)
         log.info("serving", listen=settings.listen, port=self.port,
                  database=self.database.safe_url, services=self._service_names,
-                 guards=runtime.guards.names)
+                 guards=runtime.guards.names, settings=settings.redacted())
 
     def _core_services(self) -> list[ServiceRegistration]:
         return [
