@@ -101,15 +101,6 @@ class Database:
             finally:
                 conn.close()
 
-    @contextlib.contextmanager
-    def write_connection(self) -> Iterator[sa.Connection]:
-        """A Core connection in a write transaction: commits on success, rolls back on error.
-        For batched writes (group commit), where an ORM session's overhead matters."""
-        with translate_errors():
-            with self.engine.connect().execution_options(**{_WRITE_OPTION: True}) as conn:
-                with conn.begin():
-                    yield conn
-
     def ping(self) -> bool:
         """True when the database answers a trivial query."""
         try:

@@ -23,7 +23,7 @@ from typing import ClassVar, Protocol
 import structlog
 from sqlalchemy import Connection
 
-from bastion.storage.database import Database
+from bastion.storage.database import Database, translate_errors
 
 log = structlog.get_logger("bastion.storage.group_commit")
 
@@ -98,6 +98,7 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._conn: Connection | None = None
         self.batches = 0
         self.requests = 0
         self.busy_s = 0.0  # wall time spent committing (for the stats log)
@@ -116,6 +117,8 @@ class GroupCommitter:
         if thread is not None:
             self._queue.put(_STOP)
             thread.join()
+        self._close_writer()
+        if thread is not None:
             log.info("group_commit_stats", batches=self.batches, requests=self.requests,
                      mean_batch=round(self.requests / max(1, self.batches), 2),
                      mean_commit_ms=round(self.busy_s * 1000 / max(1, self.batches), 3))
@@ -194,6 +197,34 @@ class GroupCommitter:
         for pending in batch:
             for op in pending.ops:
                 by_class[type(op)].append(op)
-        with self._database.write_connection() as conn:
-            for op_class in sorted(by_class, key=lambda c: c.apply_order):
-                op_class.apply_all(conn, by_class[op_class])
+        conn = self._writer()
+        try:
+            with translate_errors(), conn.begin():
+                for op_class in sorted(by_class, key=lambda c: c.apply_order):
+                    op_class.apply_all(conn, by_class[op_class])
+        except BaseException:
+            self._drop_writer()  # a failed connection is not reused; the next batch reconnects
+            raise
+
+    def _close_writer(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def _writer(self) -> Connection:
+        """The committer's own connection, kept across batches: checking one out of the
+        pool and resetting it on return cost 60-300 µs of CPU per batch."""
+        if self._conn is None:
+            with translate_errors():
+                self._conn = self._database.engine.connect().execution_options(
+                    bastion_write=True)
+        return self._conn
+
+    def _drop_writer(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:  # noqa: BLE001 - it is being thrown away
+                pass
