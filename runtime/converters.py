@@ -3,6 +3,8 @@ below the servicers sees a protobuf message."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from google.protobuf import any_pb2
 
 from bastion.runtime import validation as v
@@ -12,6 +14,7 @@ from bastion.runtime.principal import Principal
 from bastion.runtime.verdicts import Decision, GuardResult, Verdict
 from bastion.v1 import decision_pb2, guard_service_pb2
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 PRIORITIES = {0: 2, decision_pb2.PRIORITY_P0: 0, decision_pb2.PRIORITY_P1: 1,
               decision_pb2.PRIORITY_P2: 2, decision_pb2.PRIORITY_P3: 3}
 PHASES = ("", "plan", "design", "build", "test", "deploy")
@@ -82,7 +85,10 @@ def decision_to_pb(decision: Decision) -> decision_pb2.Decision:
     if decision.ledger_entry is not None:
         pb.ledger_entry.sequence = decision.ledger_entry.sequence
         pb.ledger_entry.entry_hash = decision.ledger_entry.entry_hash
-    pb.decided_at.FromDatetime(decision.decided_at)
+    # Timestamp.FromDatetime costs ~12 µs; this is the same exact arithmetic.
+    since_epoch = decision.decided_at - _EPOCH
+    pb.decided_at.seconds = since_epoch.days * 86400 + since_epoch.seconds
+    pb.decided_at.nanos = since_epoch.microseconds * 1000
     return pb
 
 

@@ -76,7 +76,7 @@ def json_object(value: str, field: str, max_bytes: int) -> dict[str, Any]:
     if len(value.encode()) > max_bytes:
         raise InvalidArgument(field, f"must be at most {max_bytes} bytes")
     try:
-        parsed = json.loads(value, parse_constant=_reject_constant)
+        parsed = _DECODER.decode(value)
     except (ValueError, RecursionError) as error:
         raise InvalidArgument(field, f"is not valid JSON ({_short(error)})") from None
     if not isinstance(parsed, dict):
@@ -86,6 +86,10 @@ def json_object(value: str, field: str, max_bytes: int) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
+
+
+# One decoder (json.loads with a keyword argument builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _short(error: BaseException) -> str:

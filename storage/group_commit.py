@@ -148,8 +148,8 @@ class GroupCommitter:
         pending = _Pending(ops, loop, loop.create_future())
         self._queue.put(pending)
         assert pending.future is not None
-        # Shielded: a cancelled caller must not leave the committer with a dangling future.
-        await asyncio.shield(pending.future)
+        # A cancelled caller cancels the future; the committer then skips it (_resolve_all).
+        await pending.future
 
     def _run(self) -> None:
         while True:

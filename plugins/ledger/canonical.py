@@ -79,6 +79,11 @@ def _prepare(value: Any) -> Any:
 _NEEDS_CARE = re.compile(r"\d\.0(?:[,\]}]|$)|\de[-+]\d")
 
 
+def _maybe_float(text: str) -> bool:
+    # Substring tests run in C; the regex only when one of them hits.
+    return (".0" in text or "e-" in text or "e+" in text) and bool(_NEEDS_CARE.search(text))
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
@@ -90,7 +95,7 @@ def canonical_json(value: Any) -> str:
         text = _dumps(value)
     except (TypeError, ValueError):
         return rfc8785.dumps(value).decode()  # raises its own clear error for bad values
-    if text.isascii() and not _NEEDS_CARE.search(text):
+    if text.isascii() and not (("." in text or "e" in text) and _maybe_float(text)):
         return text  # no floats to rewrite, no characters outside ASCII
     try:
         return _dumps(_prepare(value))
