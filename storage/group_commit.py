@@ -23,7 +23,7 @@ from typing import ClassVar, Protocol
 import structlog
 from sqlalchemy import Connection
 
-from bastion.storage.database import Database, translate_errors
+from bastion.storage.database import Database, StorageUnavailable, translate_errors
 
 log = structlog.get_logger("bastion.storage.group_commit")
 
@@ -35,13 +35,30 @@ class WriteOp(Protocol):
     (Core, not an ORM session: it costs less than half the CPU per batch) and receives every
     op of its class in the batch, so it can use one multi-row statement. It may set
     attributes on the ops (results such as a ledger sequence number) that the request reads
-    after commit.
+    after commit, and raise :class:`RetryBatch` to have the batch run again. Optional class
+    methods ``committed(ops)`` and ``rolled_back(ops)`` are called after the transaction.
     """
 
     apply_order: ClassVar[int]
 
     @classmethod
     def apply_all(cls, conn: Connection, ops: Sequence["WriteOp"]) -> None: ...
+
+
+class RetryBatch(Exception):
+    """Raised by an op's ``apply_all`` when the whole batch must run again from the start
+    (an optimistic read turned out stale): the transaction is rolled back and retried."""
+
+
+_MAX_ATTEMPTS = 8
+
+
+def _notify(by_class: dict[type, list[WriteOp]], hook: str) -> None:
+    """Calls the optional ``committed(ops)`` / ``rolled_back(ops)`` class hooks."""
+    for op_class, ops in by_class.items():
+        callback = getattr(op_class, hook, None)
+        if callback is not None:
+            callback(ops)
 
 
 class _Pending:
@@ -197,14 +214,23 @@ class GroupCommitter:
         for pending in batch:
             for op in pending.ops:
                 by_class[type(op)].append(op)
-        conn = self._writer()
-        try:
-            with translate_errors(), conn.begin():
-                for op_class in sorted(by_class, key=lambda c: c.apply_order):
-                    op_class.apply_all(conn, by_class[op_class])
-        except BaseException:
-            self._drop_writer()  # a failed connection is not reused; the next batch reconnects
-            raise
+        ordered = sorted(by_class, key=lambda c: c.apply_order)
+        for _ in range(_MAX_ATTEMPTS):
+            conn = self._writer()
+            try:
+                with translate_errors(), conn.begin():
+                    for op_class in ordered:
+                        op_class.apply_all(conn, by_class[op_class])
+            except RetryBatch:
+                _notify(by_class, "rolled_back")
+                continue
+            except BaseException:
+                _notify(by_class, "rolled_back")
+                self._drop_writer()  # a failed connection is not reused
+                raise
+            _notify(by_class, "committed")
+            return
+        raise StorageUnavailable("write contention: batch retried too often")
 
     def _close_writer(self) -> None:
         conn, self._conn = self._conn, None

@@ -7,6 +7,7 @@ the ledger plugin's, passed in as a :class:`Sealer` so this module knows no cryp
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
 from bastion.storage.database import Database
+from bastion.storage.group_commit import RetryBatch
 
 
 class LedgerEntryRow(TenantScoped, Base):
@@ -72,6 +74,7 @@ class LedgerAppend:
         self.sealer = sealer
         self.on_appended = on_appended
         self.record: LedgerRecord | None = None
+        self._engine: Any = None  # set by apply_all, for the committed/rolled_back hooks
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["LedgerAppend"]) -> None:
@@ -81,10 +84,14 @@ class LedgerAppend:
         records: list[LedgerRecord] = []
         cursor = conn.connection.cursor()  # the driver's cursor: see _DRIVER_SQL
         sql = _DRIVER_SQL[conn.dialect.name]
+        heads = _HEADS.setdefault(conn.engine, {})
         try:
             # Sorted, so two committers locking several tenants cannot deadlock.
+            for op in ops:
+                op._engine = conn.engine
             for tenant_id in sorted(by_tenant):
-                sequence, parent_hash = _lock_head(cursor, sql, tenant_id)
+                # Optimistic: the head this process last committed, else read (and lock).
+                sequence, parent_hash = heads.get(tenant_id) or _lock_head(cursor, sql, tenant_id)
                 for op in by_tenant[tenant_id]:
                     sequence += 1
                     unsealed = LedgerRecord(
@@ -101,11 +108,41 @@ class LedgerAppend:
                 chunk = records[start:start + _ROWS_PER_INSERT]
                 cursor.execute(sql.insert_head + ", ".join([sql.values] * len(chunk)),
                                [value for r in chunk for value in sql.row(r)])
+        except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
+            # Another process appended since this one's cached head (unique tenant+sequence):
+            # forget the heads and run the batch again, reading them under the lock.
+            for tenant_id in by_tenant:
+                heads.pop(tenant_id, None)
+            raise RetryBatch from None
         finally:
             cursor.close()
         for op in ops:
             if op.on_appended is not None and op.record is not None:
                 op.on_appended(op.record)
+
+
+    @classmethod
+    def committed(cls, ops: Sequence["LedgerAppend"]) -> None:
+        """Remembers each tenant's new head, so the next batch need not read it."""
+        if not ops:
+            return
+        heads = _HEADS.setdefault(ops[0]._engine, {}) if ops[0]._engine is not None else {}
+        for op in ops:
+            if op.record is not None:
+                current = heads.get(op.tenant_id)
+                if current is None or op.record.sequence > current[0]:
+                    heads[op.tenant_id] = (op.record.sequence, op.record.entry_hash)
+
+    @classmethod
+    def rolled_back(cls, ops: Sequence["LedgerAppend"]) -> None:
+        for op in ops:
+            if op._engine is not None:
+                _HEADS.get(op._engine, {}).pop(op.tenant_id, None)
+
+
+# Per engine: tenant → (sequence, entry hash) of the last entry this process committed.
+# Only ever a hint: the unique (tenant_id, sequence) constraint refuses a stale one.
+_HEADS: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str]]]" = weakref.WeakKeyDictionary()
 
 
 class _DriverSql(NamedTuple):
