@@ -54,10 +54,9 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         values, token = api_key_values(self._settings, principal.tenant_id, role, description)
         created_at = dt.datetime.now(dt.timezone.utc)
 
-        def execute(uow: object) -> None:
-            uow.add(key_store.InsertApiKey(**values, created_at=created_at))  # type: ignore[attr-defined]
-
-        await guarded_call(self._lifecycle, "admin.api_key.create", execute,
+        await guarded_call(self._lifecycle, "admin.api_key.create",
+                           lambda uow: uow.add(key_store.InsertApiKey(**values,
+                                                                      created_at=created_at)),
                            attributes={"key_id": values["key_id"], "role": values["role"]})
         stored = await asyncio.to_thread(key_store.get_tenant_key, self._db,
                                          principal.tenant_id, values["key_id"])
