@@ -188,6 +188,11 @@ class GroupCommitter:
             if stop:
                 return
 
+    def apply_batch(self, batch: list[_Pending]) -> None:
+        """Commits ``batch`` now, on the calling thread (tests; what the committer thread
+        does with each batch)."""
+        self._commit_batch(batch)
+
     def _commit_batch(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
         try:

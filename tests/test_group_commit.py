@@ -1,0 +1,67 @@
+"""Group commit on both engines: stale ledger heads from another process, failure isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import ClassVar
+
+import pytest
+import sqlalchemy as sa
+
+from bastion.plugins.ledger.chain import Sealer, verify
+from bastion.storage import Database, GroupCommitter
+from bastion.storage import ledger as store
+from bastion.storage.group_commit import _Pending
+from bastion.storage.migrate import LEDGER_VERSIONS, upgrade
+
+SEALER = Sealer("group-commit-test")
+
+
+def _append(tenant: str, n: int) -> store.LedgerAppend:
+    return store.LedgerAppend(tenant_id=tenant, ts=dt.datetime.now(dt.timezone.utc),
+                              action_type="decision", actor="test", subject_id=f"s{n}",
+                              payload_json=f'{{"n":{n}}}', sealer=SEALER)
+
+
+@pytest.fixture
+def two_processes(database_url):  # type: ignore[no-untyped-def]
+    """Two engines on one database: what two server processes look like to storage."""
+    first, second = Database(database_url), Database(database_url)
+    upgrade(first, [LEDGER_VERSIONS])
+    yield GroupCommitter(first), GroupCommitter(second), first
+    first.dispose()
+    second.dispose()
+
+
+def test_a_stale_cached_head_is_detected_and_the_batch_retried(two_processes) -> None:  # type: ignore[no-untyped-def]
+    one, other, db = two_processes
+    for n in range(12):
+        # Alternate: each committer's cached head is stale every other time.
+        (one if n % 2 == 0 else other).commit([_append("tnt_x", n)])
+    one.commit([_append("tnt_x", 12), _append("tnt_x", 13)])
+    records = list(store.iter_entries(db, "tnt_x", from_sequence=1, limit=100))
+    assert [r.sequence for r in records] == list(range(1, 15))
+    assert [r.subject_id for r in records] == [f"s{n}" for n in range(14)]
+    report = verify(records, SEALER, None)
+    assert report.chain_ok and report.overall_ok
+
+
+class _Boom:
+    apply_order: ClassVar[int] = 10
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["_Boom"]) -> None:
+        raise ValueError("bad write")
+
+
+def test_one_failing_request_does_not_fail_its_batch(two_processes) -> None:  # type: ignore[no-untyped-def]
+    committer, _, db = two_processes
+    good, bad = _Pending([_append("tnt_y", 1)]), _Pending([_append("tnt_y", 2), _Boom()])
+    also_good = _Pending([_append("tnt_y", 3)])
+    committer.apply_batch([good, bad, also_good])
+    assert good.error is None and also_good.error is None
+    assert isinstance(bad.error, ValueError)
+    records = list(store.iter_entries(db, "tnt_y", from_sequence=1, limit=10))
+    assert [r.subject_id for r in records] == ["s1", "s3"]  # nothing of the failed request
+    assert verify(records, SEALER, None).chain_ok
