@@ -27,6 +27,7 @@ from bastion.runtime.principal import Role, reset_current_principal, set_current
 
 log = structlog.get_logger("bastion.access")
 _ids = random.Random(int.from_bytes(os.urandom(16), "big"))  # request ids correlate logs only
+os.register_at_fork(after_in_child=lambda: _ids.seed(os.urandom(16)))
 Behavior = Callable[..., Any]
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 

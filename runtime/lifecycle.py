@@ -26,7 +26,9 @@ T = TypeVar("T")
 log = structlog.get_logger("bastion.lifecycle")
 
 
-_random = random.Random(int.from_bytes(os.urandom(32), "big"))  # reseeded per process
+_random = random.Random(int.from_bytes(os.urandom(32), "big"))
+# A forked child must not repeat its parent's ids.
+os.register_at_fork(after_in_child=lambda: _random.seed(os.urandom(32)))
 
 
 def new_id(prefix: str) -> str:
