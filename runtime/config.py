@@ -83,12 +83,24 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in ("jwt_secret", "api_key_pepper"):
                 value = bool(value)
+            elif f.name == "database_url":
+                value = _hide_password(value)
             elif f.name == "plugin_sections":
                 value = sorted(value)
             elif f.name == "guards":
                 value = {k: v.__dict__ for k, v in value.items()}
             out[f.name] = value
         return out
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database_url>"
 
 
 _ENV = {
@@ -110,7 +122,17 @@ _ENV = {
 }
 
 # Plugin settings that may come from the environment: env var -> (plugin, key, parser).
-_PLUGIN_ENV = {
+_PLUGINdef _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database_url>"
+
+
+_ENV = {
     "BASTION_LEDGER_SECRET": ("ledger", "secret", str),
     "BASTION_LEDGER_VERIFY": ("ledger", "verify_enabled",
                               lambda v: v.lower() in ("1", "true", "yes")),

@@ -189,3 +189,13 @@ def test_secrets_never_reach_logs_or_errors(database_url) -> None:  # type: igno
     for secret in (keys.agent_token, parse_api_key(keys.agent_token)[1],  # type: ignore[index]
                    wrong, JWT_SECRET, TEST_LEDGER_SECRET):
         assert secret not in logs
+
+
+def test_settings_logged_at_start_hide_secrets() -> None:
+    from bastion.runtime.config import Settings
+
+    settings = Settings(database_url="postgresql+psycopg://bastion:hunter2@db/bastion",
+                        jwt_secret=JWT_SECRET, plugin_sections={"ledger": {"secret": "s3cr3t"}})
+    shown = repr(settings.redacted())
+    assert "hunter2" not in shown and JWT_SECRET not in shown and "s3cr3t" not in shown
+    assert "postgresql+psycopg://bastion:***@db/bastion" in shown
