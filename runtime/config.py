@@ -122,17 +122,7 @@ _ENV = {
 }
 
 # Plugin settings that may come from the environment: env var -> (plugin, key, parser).
-_PLUGINdef _hide_password(url: str) -> str:
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable database_url>"
-
-
-_ENV = {
+_PLUGIN_ENV = {
     "BASTION_LEDGER_SECRET": ("ledger", "secret", str),
     "BASTION_LEDGER_VERIFY": ("ledger", "verify_enabled",
                               lambda v: v.lower() in ("1", "true", "yes")),
