@@ -34,8 +34,9 @@ def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
         if phase not in PHASES:
             raise v.InvalidArgument("reasoning.phase",
                                     "must be one of plan, design, build, test, deploy")
-        if r.thinking_tokens < 0:
-            raise v.InvalidArgument("reasoning.thinking_tokens", "must be >= 0")
+        if not 0 <= r.thinking_tokens <= v.MAX_SAFE_INTEGER:
+            raise v.InvalidArgument("reasoning.thinking_tokens",
+                                    "must be between 0 and 2**53 - 1")
         reasoning = Reasoning(
             text=v.text(r.text, "reasoning.text", settings.max_reasoning_chars),
             goal=v.text(r.goal, "reasoning.goal", 4096), phase=phase,

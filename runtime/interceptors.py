@@ -18,11 +18,12 @@ from typing import Any
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 from grpc_status import rpc_status
 
 from bastion.runtime import errors, metrics
 from bastion.runtime.auth import Authenticator
-from bastion.runtime.errors import PermissionDenied
+from bastion.runtime.errors import InvalidArgument, PermissionDenied
 from bastion.runtime.principal import Role, reset_current_principal, set_current_principal
 
 log = structlog.get_logger("bastion.access")
@@ -32,15 +33,41 @@ Behavior = Callable[..., Any]
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler | None]]
 
 
-def _wrap_handler(handler: grpc.RpcMethodHandler,
-                  wrap: Callable[[Behavior, bool], Behavior]) -> grpc.RpcMethodHandler:
+class Undecodable:
+    """What a unary request deserializer returns for bytes that are not the method's
+    message. grpc.aio answers UNKNOWN when a deserializer raises (before any interceptor
+    runs), so the error travels as a value to the handler, which refuses it."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def deserialize(body: bytes) -> Any:
+        try:
+            return deserializer(body)
+        except DecodeError as error:
+            return Undecodable(str(error)[:200])
+    return deserialize
+
+
+def _wrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior, bool], Behavior],
+                  *, tolerant: bool = False) -> grpc.RpcMethodHandler:
+    deserializer = handler.request_deserializer
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
-            wrap(handler.unary_unary, False), handler.request_deserializer,
+            wrap(handler.unary_unary, False),
+            _tolerant(deserializer) if tolerant else deserializer,
             handler.response_serializer)
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
-            wrap(handler.unary_stream, True), handler.request_deserializer,
+            wrap(handler.unary_stream, True),
+            _tolerant(deserializer) if tolerant else deserializer,
             handler.response_serializer)
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
@@ -123,6 +150,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                     started, request_id = _start(context)
                     status = None
                     try:
+                        _refuse_undecodable(request)
                         async for response in behavior(request, context):
                             yield response
                     except Exception as error:  # noqa: BLE001 - mapped to a status
@@ -137,6 +165,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                 started, request_id = _start(context)
                 status = None
                 try:
+                    _refuse_undecodable(request)
                     return await behavior(request, context)
                 except Exception as error:  # noqa: BLE001 - mapped to a status
                     status = _status_for(context, error, request_id)
@@ -145,7 +174,13 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort_with_status(rpc_status.to_status(status))
             return unary_behavior
 
-        return _wrap_handler(handler, wrap)
+        return _wrap_handler(handler, wrap, tolerant=True)
+
+
+def _refuse_undecodable(request: Any) -> None:
+    if type(request) is Undecodable:
+        raise InvalidArgument("request", f"is not a valid message for this method "
+                                         f"({request.reason})")
 
 
 def _start(context: grpc.aio.ServicerContext) -> tuple[float, str]:

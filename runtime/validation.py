@@ -10,6 +10,9 @@ from typing import Any
 
 from bastion.runtime.errors import InvalidArgument
 
+# Largest integer every JSON reader holds exactly (an IEEE double); canonical JSON (RFC 8785)
+# refuses larger ones, so they cannot be ledgered.
+MAX_SAFE_INTEGER = 2**53 - 1
 _ACTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$")
 
@@ -81,6 +84,15 @@ def json_object(value: str, field: str, max_bytes: int) -> dict[str, Any]:
         raise InvalidArgument(field, f"is not valid JSON ({_short(error)})") from None
     if not isinstance(parsed, dict):
         raise InvalidArgument(field, "must be a JSON object")
+    # A \uD800-style escape decodes to a lone surrogate: not text, and not recordable
+    # (canonical JSON and the databases refuse it). Valid pairs decode to one character.
+    if "\\u" in value and _SURROGATE_ESCAPE.search(value):
+        try:
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgument(field, "contains an unpaired surrogate escape") from None
+        except RecursionError:
+            raise InvalidArgument(field, "is nested too deeply") from None
     return parsed
 
 
@@ -88,8 +100,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+def _safe_int(text: str) -> int:
+    number = int(text)
+    if not -MAX_SAFE_INTEGER <= number <= MAX_SAFE_INTEGER:  # RFC 8785 (and I-JSON) refuse it
+        raise ValueError(f"integer {text[:32]} is outside ±(2**53 - 1)")
+    return number
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999: valid JSON, but not finite (RFC 8785 refuses it)
+        raise ValueError(f"number {text[:32]} is out of range")
+    return number
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 # One decoder (json.loads with a keyword argument builds a new one per call).
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+                           parse_int=_safe_int)
 
 
 def _short(error: BaseException) -> str:
