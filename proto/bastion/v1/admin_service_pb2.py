@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62\x61stion/v1/admin_service.proto\x12\nbastion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x1e\n\x04role\x18\x02 \x01(\x0e\x32\x10.bastion.v1.Role\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x13\x43reateApiKeyRequest\x12\x1e\n\x04role\x18\x01 \x01(\x0e\x32\x10.bastion.v1.Role\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"F\n\x14\x43reateApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.bastion.v1.ApiKey\x12\r\n\x05token\x18\x02 \x01(\t\"\x14\n\x12ListApiKeysRequest\"7\n\x13ListApiKeysResponse\x12 \n\x04keys\x18\x01 \x03(\x0b\x32\x12.bastion.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"7\n\x14RevokeApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.bastion.v1.ApiKey\"\x14\n\x12ListPluginsRequest\"J\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05hooks\x18\x03 \x03(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\">\n\x13ListPluginsResponse\x12\'\n\x07plugins\x18\x01 \x03(\x0b\x32\x16.bastion.v1.PluginInfo*O\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_AGENT\x10\x01\x12\x11\n\rROLE_OPERATOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\xd4\x02\n\x0c\x41\x64minService\x12Q\n\x0c\x43reateApiKey\x12\x1f.bastion.v1.CreateApiKeyRequest\x1a .bastion.v1.CreateApiKeyResponse\x12N\n\x0bListApiKeys\x12\x1e.bastion.v1.ListApiKeysRequest\x1a\x1f.bastion.v1.ListApiKeysResponse\x12Q\n\x0cRevokeApiKey\x12\x1f.bastion.v1.RevokeApiKeyRequest\x1a .bastion.v1.RevokeApiKeyResponse\x12N\n\x0bListPlugins\x12\x1e.bastion.v1.ListPluginsRequest\x1a\x1f.bastion.v1.ListPluginsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x62\x61stion/v1/admin_service.proto\x12\nbastion.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x1e\n\x04role\x18\x02 \x01(\x0e\x32\x10.bastion.v1.Role\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x13\x43reateApiKeyRequest\x12\x1e\n\x04role\x18\x01 \x01(\x0e\x32\x10.bastion.v1.Role\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"F\n\x14\x43reateApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.bastion.v1.ApiKey\x12\r\n\x05token\x18\x02 \x01(\t\"\x14\n\x12ListApiKeysRequest\"7\n\x13ListApiKeysResponse\x12 \n\x04keys\x18\x01 \x03(\x0b\x32\x12.bastion.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"7\n\x14RevokeApiKeyResponse\x12\x1f\n\x03key\x18\x01 \x01(\x0b\x32\x12.bastion.v1.ApiKey\"\x14\n\x12ListPluginsRequest\"J\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\r\n\x05hooks\x18\x03 \x03(\t\x12\x0e\n\x06source\x18\x04 \x01(\t\">\n\x13ListPluginsResponse\x12\'\n\x07plugins\x18\x01 \x03(\x0b\x32\x16.bastion.v1.PluginInfo\"\xb2\x01\n\x0fSetQuotaRequest\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12\x37\n\x06limits\x18\x02 \x03(\x0b\x32\'.bastion.v1.SetQuotaRequest.LimitsEntry\x12\r\n\x05\x63lear\x18\x03 \x03(\t\x12\x1a\n\x12throttle_threshold\x18\x04 \x01(\x01\x1a-\n\x0bLimitsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\";\n\x10SetQuotaResponse\x12\'\n\x06status\x18\x01 \x01(\x0b\x32\x17.bastion.v1.QuotaStatus\"\x11\n\x0fGetQuotaRequest\";\n\x10GetQuotaResponse\x12\'\n\x06status\x18\x01 \x01(\x0b\x32\x17.bastion.v1.QuotaStatus\"\x95\x01\n\x0bQuotaStatus\x12\x0c\n\x04tier\x18\x01 \x01(\t\x12,\n\tresources\x18\x02 \x03(\x0b\x32\x19.bastion.v1.ResourceQuota\x12.\n\nviolations\x18\x03 \x03(\x0b\x32\x1a.bastion.v1.QuotaViolation\x12\x1a\n\x12throttle_threshold\x18\x04 \x01(\x01\"\x96\x01\n\rResourceQuota\x12\x10\n\x08resource\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x01\x12\x0c\n\x04used\x18\x03 \x01(\x01\x12\x12\n\noverridden\x18\x04 \x01(\x08\x12\x33\n\x0fthrottled_until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x62urst\x18\x06 \x01(\x01\"\xb1\x01\n\x0eQuotaViolation\x12\x10\n\x08resource\x18\x01 \x01(\t\x12\x11\n\trequested\x18\x02 \x01(\x01\x12\x0c\n\x04used\x18\x03 \x01(\x01\x12\r\n\x05limit\x18\x04 \x01(\x01\x12\x10\n\x08severity\x18\x05 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x07 \x01(\t\x12&\n\x02\x61t\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"5\n\x10SetBudgetRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\ttotal_usd\x18\x02 \x01(\x01\":\n\x11SetBudgetResponse\x12%\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x15.bastion.v1.RunBudget\"\"\n\x10GetBudgetRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\":\n\x11GetBudgetResponse\x12%\n\x06\x62udget\x18\x01 \x01(\x0b\x32\x15.bastion.v1.RunBudget\"\xa8\x01\n\tRunBudget\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\ttotal_usd\x18\x02 \x01(\x01\x12\x11\n\tspent_usd\x18\x03 \x01(\x01\x12\x15\n\rremaining_usd\x18\x04 \x01(\x01\x12\x15\n\rused_fraction\x18\x05 \x01(\x01\x12\x0e\n\x06paused\x18\x06 \x01(\x08\x12\'\n\x06\x65vents\x18\x07 \x03(\x0b\x32\x17.bastion.v1.BudgetEvent\"\xe2\x01\n\x0b\x42udgetEvent\x12\x11\n\tthreshold\x18\x01 \x01(\x01\x12\x0e\n\x06\x61\x63tion\x18\x02 \x01(\t\x12\x11\n\ttotal_usd\x18\x03 \x01(\x01\x12\x11\n\tspent_usd\x18\x04 \x01(\x01\x12\x15\n\rremaining_usd\x18\x05 \x01(\x01\x12\x15\n\rused_fraction\x18\x06 \x01(\x01\x12\x16\n\x0eunits_affected\x18\x07 \x03(\t\x12\x1c\n\x14priorities_preempted\x18\x08 \x03(\t\x12&\n\x02\x61t\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1a\n\x18RunZombieProtocolRequest\"P\n\x19RunZombieProtocolResponse\x12\x11\n\treclaimed\x18\x01 \x01(\x03\x12\x10\n\x08requeued\x18\x02 \x01(\x03\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\x03*O\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_AGENT\x10\x01\x12\x11\n\rROLE_OPERATOR\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03\x32\xd8\x05\n\x0c\x41\x64minService\x12Q\n\x0c\x43reateApiKey\x12\x1f.bastion.v1.CreateApiKeyRequest\x1a .bastion.v1.CreateApiKeyResponse\x12N\n\x0bListApiKeys\x12\x1e.bastion.v1.ListApiKeysRequest\x1a\x1f.bastion.v1.ListApiKeysResponse\x12Q\n\x0cRevokeApiKey\x12\x1f.bastion.v1.RevokeApiKeyRequest\x1a .bastion.v1.RevokeApiKeyResponse\x12N\n\x0bListPlugins\x12\x1e.bastion.v1.ListPluginsRequest\x1a\x1f.bastion.v1.ListPluginsResponse\x12\x45\n\x08SetQuota\x12\x1b.bastion.v1.SetQuotaRequest\x1a\x1c.bastion.v1.SetQuotaResponse\x12\x45\n\x08GetQuota\x12\x1b.bastion.v1.GetQuotaRequest\x1a\x1c.bastion.v1.GetQuotaResponse\x12H\n\tSetBudget\x12\x1c.bastion.v1.SetBudgetRequest\x1a\x1d.bastion.v1.SetBudgetResponse\x12H\n\tGetBudget\x12\x1c.bastion.v1.GetBudgetRequest\x1a\x1d.bastion.v1.GetBudgetResponse\x12`\n\x11RunZombieProtocol\x12$.bastion.v1.RunZombieProtocolRequest\x1a%.bastion.v1.RunZombieProtocolResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'bastion.v1.admin_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=740
-  _globals['_ROLE']._serialized_end=819
+  _globals['_SETQUOTAREQUEST_LIMITSENTRY']._loaded_options = None
+  _globals['_SETQUOTAREQUEST_LIMITSENTRY']._serialized_options = b'8\001'
+  _globals['_ROLE']._serialized_start=2268
+  _globals['_ROLE']._serialized_end=2347
   _globals['_APIKEY']._serialized_start=80
   _globals['_APIKEY']._serialized_end=253
   _globals['_CREATEAPIKEYREQUEST']._serialized_start=255
@@ -54,6 +56,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PLUGININFO']._serialized_end=674
   _globals['_LISTPLUGINSRESPONSE']._serialized_start=676
   _globals['_LISTPLUGINSRESPONSE']._serialized_end=738
-  _globals['_ADMINSERVICE']._serialized_start=822
-  _globals['_ADMINSERVICE']._serialized_end=1162
+  _globals['_SETQUOTAREQUEST']._serialized_start=741
+  _globals['_SETQUOTAREQUEST']._serialized_end=919
+  _globals['_SETQUOTAREQUEST_LIMITSENTRY']._serialized_start=874
+  _globals['_SETQUOTAREQUEST_LIMITSENTRY']._serialized_end=919
+  _globals['_SETQUOTARESPONSE']._serialized_start=921
+  _globals['_SETQUOTARESPONSE']._serialized_end=980
+  _globals['_GETQUOTAREQUEST']._serialized_start=982
+  _globals['_GETQUOTAREQUEST']._serialized_end=999
+  _globals['_GETQUOTARESPONSE']._serialized_start=1001
+  _globals['_GETQUOTARESPONSE']._serialized_end=1060
+  _globals['_QUOTASTATUS']._serialized_start=1063
+  _globals['_QUOTASTATUS']._serialized_end=1212
+  _globals['_RESOURCEQUOTA']._serialized_start=1215
+  _globals['_RESOURCEQUOTA']._serialized_end=1365
+  _globals['_QUOTAVIOLATION']._serialized_start=1368
+  _globals['_QUOTAVIOLATION']._serialized_end=1545
+  _globals['_SETBUDGETREQUEST']._serialized_start=1547
+  _globals['_SETBUDGETREQUEST']._serialized_end=1600
+  _globals['_SETBUDGETRESPONSE']._serialized_start=1602
+  _globals['_SETBUDGETRESPONSE']._serialized_end=1660
+  _globals['_GETBUDGETREQUEST']._serialized_start=1662
+  _globals['_GETBUDGETREQUEST']._serialized_end=1696
+  _globals['_GETBUDGETRESPONSE']._serialized_start=1698
+  _globals['_GETBUDGETRESPONSE']._serialized_end=1756
+  _globals['_RUNBUDGET']._serialized_start=1759
+  _globals['_RUNBUDGET']._serialized_end=1927
+  _globals['_BUDGETEVENT']._serialized_start=1930
+  _globals['_BUDGETEVENT']._serialized_end=2156
+  _globals['_RUNZOMBIEPROTOCOLREQUEST']._serialized_start=2158
+  _globals['_RUNZOMBIEPROTOCOLREQUEST']._serialized_end=2184
+  _globals['_RUNZOMBIEPROTOCOLRESPONSE']._serialized_start=2186
+  _globals['_RUNZOMBIEPROTOCOLRESPONSE']._serialized_end=2266
+  _globals['_ADMINSERVICE']._serialized_start=2350
+  _globals['_ADMINSERVICE']._serialized_end=3078
 # @@protoc_insertion_point(module_scope)

@@ -55,6 +55,31 @@ class AdminServiceStub:
                 request_serializer=bastion_dot_v1_dot_admin__service__pb2.ListPluginsRequest.SerializeToString,
                 response_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListPluginsResponse.FromString,
                 _registered_method=True)
+        self.SetQuota = channel.unary_unary(
+                '/bastion.v1.AdminService/SetQuota',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.SetQuotaRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetQuotaResponse.FromString,
+                _registered_method=True)
+        self.GetQuota = channel.unary_unary(
+                '/bastion.v1.AdminService/GetQuota',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.GetQuotaRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.GetQuotaResponse.FromString,
+                _registered_method=True)
+        self.SetBudget = channel.unary_unary(
+                '/bastion.v1.AdminService/SetBudget',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.SetBudgetRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetBudgetResponse.FromString,
+                _registered_method=True)
+        self.GetBudget = channel.unary_unary(
+                '/bastion.v1.AdminService/GetBudget',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.GetBudgetRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.GetBudgetResponse.FromString,
+                _registered_method=True)
+        self.RunZombieProtocol = channel.unary_unary(
+                '/bastion.v1.AdminService/RunZombieProtocol',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -89,6 +114,41 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetQuota(self, request, context):
+        """Sets the tenant's tier and/or per-resource quota overrides (SPEC G2). Ledgered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuota(self, request, context):
+        """The tenant's effective quotas, current usage, throttles and recent violations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetBudget(self, request, context):
+        """Sets (or changes) the USD budget of a run of the tenant (SPEC G3). Ledgered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBudget(self, request, context):
+        """A run's budget: total, spent, state and the threshold events so far.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunZombieProtocol(self, request, context):
+        """Reclaims the tenant's expired leases now (SPEC W2) and returns how many.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +171,31 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListPlugins,
                     request_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListPluginsRequest.FromString,
                     response_serializer=bastion_dot_v1_dot_admin__service__pb2.ListPluginsResponse.SerializeToString,
+            ),
+            'SetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetQuota,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetQuotaRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.SetQuotaResponse.SerializeToString,
+            ),
+            'GetQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuota,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.GetQuotaRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.GetQuotaResponse.SerializeToString,
+            ),
+            'SetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBudget,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetBudgetRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.SetBudgetResponse.SerializeToString,
+            ),
+            'GetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBudget,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.GetBudgetRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.GetBudgetResponse.SerializeToString,
+            ),
+            'RunZombieProtocol': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunZombieProtocol,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +307,141 @@ class AdminService:
             '/bastion.v1.AdminService/ListPlugins',
             bastion_dot_v1_dot_admin__service__pb2.ListPluginsRequest.SerializeToString,
             bastion_dot_v1_dot_admin__service__pb2.ListPluginsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/SetQuota',
+            bastion_dot_v1_dot_admin__service__pb2.SetQuotaRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.SetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/GetQuota',
+            bastion_dot_v1_dot_admin__service__pb2.GetQuotaRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.GetQuotaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/SetBudget',
+            bastion_dot_v1_dot_admin__service__pb2.SetBudgetRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.SetBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/GetBudget',
+            bastion_dot_v1_dot_admin__service__pb2.GetBudgetRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.GetBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunZombieProtocol(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/RunZombieProtocol',
+            bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.FromString,
             options,
             channel_credentials,
             insecure,
