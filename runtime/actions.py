@@ -9,6 +9,11 @@ from typing import Any
 from bastion.runtime.principal import Principal
 
 
+# The resources a Check may ask for and a Report may settle (SPEC G2): cpu (cores), memory
+# (GB), storage (GB), tokens, cost (USD; a Check's estimated_cost_usd), gpu, concurrent_runs.
+RESOURCES = ("cpu", "memory", "storage", "tokens", "cost", "gpu", "concurrent_runs")
+
+
 def json_number(value: float) -> float | int:
     """Integral floats as ints, as canonical JSON writes them (1.0 → 1): keeps records on
     the ledger's fast canonicalisation path."""
@@ -46,6 +51,8 @@ class ActionRequest:
     resources: Mapping[str, float] = field(default_factory=dict)
     attributes: Mapping[str, Any] = field(default_factory=dict)
     reasoning: Reasoning | None = None
+    # Set by the lifecycle before the guards run, so a guard can key what it reserves.
+    decision_id: str = ""
 
     @property
     def tenant_id(self) -> str:
@@ -79,3 +86,7 @@ class UsageReport:
     cost_usd: float
     usage: Mapping[str, float]
     outcome: str
+    # From the decision being settled (as recorded), not from the caller.
+    run_id: str = ""
+    task_id: str = ""
+    priority: int = 2

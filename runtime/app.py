@@ -38,8 +38,9 @@ def build_runtime(settings: Settings, *, pm: pluggy.PluginManager | None = None,
     """Configures every plugin (``bastion_configure``) and wires the lifecycle."""
     pm = pm or make_plugin_manager(settings)
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
-    pm.hook.bastion_configure.call_historic(kwargs={"settings": settings, "database": database})
     committer = GroupCommitter(database)
+    pm.hook.bastion_configure.call_historic(
+        kwargs={"settings": settings, "database": database, "committer": committer})
     guards = GuardPipeline(pm, settings)
     return Runtime(settings=settings, pm=pm, database=database, committer=committer,
                    guards=guards, lifecycle=Lifecycle(pm, guards, committer),

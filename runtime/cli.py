@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from bastion.runtime import admission
 from bastion.runtime import validation as v
 from bastion.runtime.actions import ActionRequest
 from bastion.runtime.app import MigrationsPending, Runtime, build_runtime, migrate
@@ -171,6 +172,71 @@ def cmd_ledger_verify(args: argparse.Namespace, rt: Runtime) -> int:
     return 0 if ok else 1
 
 
+def _limits(pairs: Sequence[str]) -> dict[str, float]:
+    limits = {}
+    for pair in pairs:
+        resource, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--limit {pair!r}: expected RESOURCE=AMOUNT")
+        try:
+            limits[resource.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--limit {pair!r}: {value!r} is not a number") from None
+    return limits
+
+
+def _quota_json(view: admission.QuotaView) -> dict[str, Any]:
+    return {"tier": view.tier, "throttle_threshold": view.throttle_threshold,
+            "resources": [r.__dict__ for r in view.resources],
+            "violations": [{"resource": x.resource, "requested": x.requested, "used": x.used,
+                            "limit": x.limit, "severity": x.severity, "action": x.action,
+                            "decision_id": x.decision_id, "at": x.at}
+                           for x in view.violations]}
+
+
+def cmd_quota_set(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    op = admission.quota_change(rt.database, rt.settings, tenant.id, tier=args.tier or "",
+                                limits=_limits(args.limit), clear=args.clear,
+                                throttle_threshold=args.throttle_threshold or 0.0)
+    _ledgered(rt, tenant.id, "admin.quota.set",
+              {"tier": op.tier, "limits": dict(op.limits), "clear": list(op.clear),
+               "throttle_threshold": op.throttle_threshold}, lambda uow: uow.add(op))
+    _print({"tenant_id": tenant.id, **_quota_json(
+        admission.quota_view(rt.database, rt.settings, tenant.id))})
+    return 0
+
+
+def cmd_quota_show(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    _print({"tenant_id": tenant.id, **_quota_json(
+        admission.quota_view(rt.database, rt.settings, tenant.id))})
+    return 0
+
+
+def _budget_json(view: admission.BudgetView) -> dict[str, Any]:
+    return {"run_id": view.run_id, "total_usd": view.total_usd, "spent_usd": view.spent_usd,
+            "remaining_usd": view.remaining_usd, "used_fraction": view.used_fraction,
+            "paused": view.paused, "events": [e.__dict__ for e in view.events]}
+
+
+def cmd_budget_set(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    op = admission.budget_change(tenant.id, args.run, args.total_usd)
+    _ledgered(rt, tenant.id, "admin.budget.set",
+              {"run_id": op.run_id, "total_micros": op.total_micros}, lambda uow: uow.add(op))
+    _print({"tenant_id": tenant.id, **_budget_json(
+        admission.budget_view(rt.database, tenant.id, op.run_id))})
+    return 0
+
+
+def cmd_budget_show(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    _print({"tenant_id": tenant.id, **_budget_json(
+        admission.budget_view(rt.database, tenant.id, args.run))})
+    return 0
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     pm = make_plugin_manager(_settings(args))
     _print([i.__dict__ for i in plugin_infos(pm)])
@@ -235,7 +301,39 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--from-sequence", type=int, default=1)
     verify.add_argument("--all", action="store_true", help="list every entry, not only bad ones")
     verify.set_defaults(func=cmd_ledger_verify, needs_runtime=True)
+    _add_admission_commands(sub, common)
     return parser
+
+
+def _add_admission_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    quota = sub.add_parser("quota", help="tenant quotas (SPEC G2)").add_subparsers(
+        dest="quota_command", required=True)
+    qset = quota.add_parser("set", parents=[common], help="set a tenant's tier, limits or "
+                            "throttle threshold")
+    qset.add_argument("--tenant", required=True, help="tenant name or id")
+    qset.add_argument("--tier", choices=["free", "standard", "premium", "enterprise"])
+    qset.add_argument("--limit", action="append", default=[], metavar="RESOURCE=AMOUNT",
+                      help="override a limit (repeatable), e.g. tokens=500000")
+    qset.add_argument("--clear", action="append", default=[], metavar="RESOURCE",
+                      help="remove an override: back to the tier's limit (repeatable)")
+    qset.add_argument("--throttle-threshold", type=float,
+                      help="usage fraction that throttles, in (0, 1]; 1 turns throttling off")
+    qset.set_defaults(func=cmd_quota_set, needs_runtime=True)
+    qshow = quota.add_parser("show", parents=[common], help="limits, usage and violations")
+    qshow.add_argument("--tenant", required=True)
+    qshow.set_defaults(func=cmd_quota_show, needs_runtime=True)
+
+    budget = sub.add_parser("budget", help="run budgets (SPEC G3)").add_subparsers(
+        dest="budget_command", required=True)
+    bset = budget.add_parser("set", parents=[common], help="set a run's budget in USD")
+    bset.add_argument("--tenant", required=True)
+    bset.add_argument("--run", required=True, help="run id")
+    bset.add_argument("--total-usd", required=True, type=float)
+    bset.set_defaults(func=cmd_budget_set, needs_runtime=True)
+    bshow = budget.add_parser("show", parents=[common], help="spend, state and events")
+    bshow.add_argument("--tenant", required=True)
+    bshow.add_argument("--run", required=True)
+    bshow.set_defaults(func=cmd_budget_show, needs_runtime=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -61,6 +61,14 @@ class Settings:
     jwt_issuer: str = "bastion"
     api_key_pepper: str = ""
     auth_cache_ttl_s: float = 5.0
+    # Units of work (SPEC W1, W2): a unit whose last heartbeat is older than
+    # zombie_timeout_s is reclaimed by the sweeper (every zombie_sweep_interval_s; 0: off).
+    zombie_timeout_s: float = 300.0
+    zombie_sweep_interval_s: float = 60.0
+    # A unit reclaimed more often than this FAILS (reason zombie); preempted more: FAILS
+    # (reason max_preemptions).
+    max_reclaims: int = 3
+    max_preemptions: int = 3
     # Per-plugin sections ([plugins.<name>] in the file).
     plugin_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -119,6 +127,8 @@ _ENV = {
     "BASTION_JWT_SECRET": ("jwt_secret", str),
     "BASTION_API_KEY_PEPPER": ("api_key_pepper", str),
     "BASTION_DB_POOL_SIZE": ("db_pool_size", int),
+    "BASTION_ZOMBIE_TIMEOUT_S": ("zombie_timeout_s", float),
+    "BASTION_ZOMBIE_SWEEP_INTERVAL_S": ("zombie_sweep_interval_s", float),
 }
 
 # Plugin settings that may come from the environment: env var -> (plugin, key, parser).

@@ -8,7 +8,7 @@ import datetime as dt
 from google.protobuf import any_pb2
 
 from bastion.runtime import validation as v
-from bastion.runtime.actions import ActionRequest, Reasoning
+from bastion.runtime.actions import RESOURCES, ActionRequest, Reasoning
 from bastion.runtime.config import Settings
 from bastion.runtime.principal import Principal
 from bastion.runtime.verdicts import Decision, GuardResult, Verdict
@@ -51,7 +51,7 @@ def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
         task_id=v.identifier(req.task_id, "task_id", limit),
         priority=v.enum_value(req.priority, "priority", PRIORITIES),
         estimated_cost_usd=v.amount(req.estimated_cost_usd, "estimated_cost_usd"),
-        resources=v.amounts(req.resources, "resources"),
+        resources=v.amounts(req.resources, "resources", known=RESOURCES),
         attributes=v.json_object(req.attributes_json, "attributes_json",
                                  settings.max_attributes_bytes),
         reasoning=reasoning,

@@ -8,6 +8,11 @@ a worker thread and the caller stops waiting at the deadline (Python cannot stop
 thread: it finishes in the background, its result discarded). A guard that is pure,
 fast computation can set ``inline = True`` on its plugin to run on the event loop with no
 thread hand-off; its duration is still measured, and an over-time result is discarded.
+
+A guard plugin may also define ``concerned(request) -> bool``: a cheap, pure test the
+pipeline calls inline first. When it returns False the guard is skipped (as if it had
+returned None) without a thread hand-off or a task: most guards care about a few actions
+only, and the hand-off is what costs on the hot path.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class _Guard:
     timeout_s: float
     is_async: bool
     inline: bool
+    concerned: Callable[[ActionRequest], bool] | None
 
 
 class _Timeout(Exception):
@@ -56,7 +62,8 @@ class GuardPipeline:
                 name=impl.plugin_name, check=impl.function, settings=guard_settings,
                 timeout_s=(guard_settings.timeout_ms or settings.guard_timeout_ms) / 1000,
                 is_async=inspect.iscoroutinefunction(impl.function),
-                inline=bool(getattr(impl.plugin, "inline", False))))
+                inline=bool(getattr(impl.plugin, "inline", False)),
+                concerned=getattr(impl.plugin, "concerned", None)))
         self._pool = cf.ThreadPoolExecutor(max_workers=max(4, settings.max_workers),
                                            thread_name_prefix="bastion-guard")
 
@@ -67,12 +74,13 @@ class GuardPipeline:
     async def evaluate(self, request: ActionRequest) -> tuple[list[GuardResult],
                                                                 list[GuardResult]]:
         """Returns (enforcing results, shadow results) of the guards that were concerned."""
-        if not self._guards:
+        guards = [g for g in self._guards if _concerned(g, request)]
+        if not guards:
             return [], []
-        if len(self._guards) == 1:
-            outcomes = [await self._run(self._guards[0], request)]
+        if len(guards) == 1:
+            outcomes = [await self._run(guards[0], request)]
         else:
-            outcomes = await asyncio.gather(*(self._run(g, request) for g in self._guards))
+            outcomes = await asyncio.gather(*(self._run(g, request) for g in guards))
         enforced: list[GuardResult] = []
         shadow: list[GuardResult] = []
         for result in outcomes:
@@ -120,6 +128,15 @@ class GuardPipeline:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _concerned(guard: _Guard, request: ActionRequest) -> bool:
+    if guard.concerned is None:
+        return True
+    try:
+        return bool(guard.concerned(request))
+    except Exception:  # noqa: BLE001 - let the guard itself run (and fail closed if broken)
+        return True
 
 
 def _elapsed_us(started_ns: int) -> int:

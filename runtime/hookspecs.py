@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import datetime as dt
     import pathlib
 
     import grpc
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from bastion.runtime.services import ServiceContext, ServiceRegistration
     from bastion.runtime.unit_of_work import UnitOfWork
     from bastion.runtime.verdicts import Decision, GuardVerdict
-    from bastion.storage import Database
+    from bastion.storage import Database, GroupCommitter, WriteOp
 
 PROJECT = "bastion"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -37,12 +38,18 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 # ---------------------------------------------------------------------------------------
 
 @hookspec(historic=True)
-def bastion_configure(settings: Settings, database: Database) -> None:
+def bastion_configure(settings: Settings, database: Database,
+                      committer: GroupCommitter) -> None:
     """Called once at start-up, before anything is served, with the loaded configuration.
 
     :param settings: the server configuration; ``settings.plugin_settings(name)`` holds the
         plugin's own section (``[plugins.<name>]`` in the config file).
     :param database: the storage handle; keep it for the plugin's repository calls.
+    :param committer: the group committer. A guard that must change state *before* it
+        answers (reserve quota, preempt work) awaits ``committer.commit_async(ops)``: its
+        writes share a transaction with concurrent requests' writes and are durable when
+        the call returns. Writes that belong with the decision go to the unit of work in
+        ``bastion_decision_made`` instead.
 
     Historic: a plugin registered later still receives the call. Raise ``ValueError`` for a
     configuration the plugin cannot work with: the server refuses to start and says why.
@@ -153,6 +160,18 @@ def bastion_request_finished(request: ActionRequest, decision: Decision,
     """Called after the decision is durable and answered. For metrics and telemetry.
 
     The return value is ignored; an exception is logged and does not affect the request.
+    """
+
+
+@hookspec
+def bastion_record_event(tenant_id: str, event_type: str, subject_id: str, actor: str,
+                         payload: dict[str, Any], at: dt.datetime) -> WriteOp | None:
+    """Asks for a write op that puts a system event on record: a change no request
+    decided, such as a zombie unit reclaimed (``work.zombie_reclaimed``).
+
+    :param payload: JSON-serialisable facts of the event.
+    :return: a write op to apply in the very transaction that makes the change (the ledger
+        plugin returns its append), or ``None``. Every implementation is called.
     """
 
 

@@ -4,13 +4,15 @@ decided (ledger, accounting) → durable commit → finished. Check and every do
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pluggy
 import structlog
@@ -62,12 +64,14 @@ class Lifecycle:
         handler: plain computation on the event loop, staging its writes in the unit of
         work). Returns once the decision and every staged write are durable."""
         started = time.perf_counter()
+        if not request.decision_id:
+            request = dataclasses.replace(request, decision_id=new_id("dec"))
         if self._observe_started:
             self._observe(self._hook.bastion_request_started, request=request)
         enforced, shadow = await self._guards.evaluate(request)
         verdict, retry_after = combine(enforced)
         decision = Decision(
-            decision_id=new_id("dec"), action=request.action, verdict=verdict,
+            decision_id=request.decision_id, action=request.action, verdict=verdict,
             guard_results=tuple(enforced), shadow_results=tuple(shadow),
             decided_at=dt.datetime.now(dt.timezone.utc), retry_after_s=retry_after)
         uow = UnitOfWork()
@@ -89,6 +93,19 @@ class Lifecycle:
             outcome=report.outcome, actor=report.principal.subject))
         self._hook.bastion_usage_reported(report=report, unit_of_work=uow)
         await self._committer.commit_async(uow.ops)
+
+    @property
+    def records_decisions(self) -> bool:
+        """Whether any plugin (the ledger) can find past decisions."""
+        return bool(self._hook.bastion_find_decision.get_hookimpls())
+
+    async def find_decision(self, tenant_id: str, decision_id: str) -> dict[str, Any] | None:
+        """A past decision of the tenant as recorded ({"decision", "request",
+        "ledger_entry"}), or None. Reads storage, off the event loop."""
+        if not self.records_decisions:
+            return None
+        return await asyncio.to_thread(self._hook.bastion_find_decision,
+                                       tenant_id=tenant_id, decision_id=decision_id)
 
     @staticmethod
     def _observe(hook: pluggy.HookCaller, **kwargs: object) -> None:

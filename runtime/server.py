@@ -20,14 +20,16 @@ from grpc_reflection.v1alpha import reflection
 from bastion.runtime.app import build_runtime, check_migrated
 from bastion.runtime.config import Settings
 from bastion.runtime.interceptors import AuthInterceptor, ObservabilityInterceptor
-from bastion.runtime.jobs import JobScheduler
+from bastion.runtime.jobs import BackgroundJob, JobScheduler
 from bastion.runtime.metrics import serve_metrics
 from bastion.runtime.principal import Role
 from bastion.runtime.servicers.admin import AdminServicer
 from bastion.runtime.servicers.guard import GuardServicer
+from bastion.runtime.servicers.work import WorkServicer
+from bastion.runtime.work import run_zombie_protocol
 from bastion.runtime.services import ServiceContext, ServiceRegistration
 from bastion.storage import Database
-from bastion.v1 import admin_service_pb2_grpc, guard_service_pb2_grpc
+from bastion.v1 import admin_service_pb2_grpc, guard_service_pb2_grpc, work_service_pb2_grpc
 
 log = structlog.get_logger("bastion.server")
 HEALTH_SERVICE = "grpc.health.v1.Health"
@@ -110,8 +112,9 @@ class BastionServer:
         self._server = server
         await self._check_health()
         self._health_task = asyncio.get_running_loop().create_task(self._health_loop())
-        self._jobs = JobScheduler([j for group in self.pm.hook.bastion_background_jobs(
-            settings=settings) for j in group])
+        self._jobs = JobScheduler(self._core_jobs() + [
+            j for group in self.pm.hook.bastion_background_jobs(settings=settings)
+            for j in group])
         self._jobs.start()
         if settings.metrics_listen:
             serve_metrics(settings.metrics_listen)
@@ -130,8 +133,22 @@ class BastionServer:
                 add_to_server=admin_service_pb2_grpc.add_AdminServiceServicer_to_server,
                 servicer=AdminServicer(self.lifecycle, self.database, self.settings, self.pm,
                                        self.authenticator),
+                method_roles={"SetQuota": Role.ADMIN, "RunZombieProtocol": Role.ADMIN},
                 default_role=Role.OPERATOR),
+            ServiceRegistration(
+                name="bastion.v1.WorkService",
+                add_to_server=work_service_pb2_grpc.add_WorkServiceServicer_to_server,
+                servicer=WorkServicer(self.lifecycle, self.database, self.committer,
+                                      self.settings)),
         ]
+
+    def _core_jobs(self) -> list[BackgroundJob]:
+        settings = self.settings
+        if settings.zombie_sweep_interval_s <= 0:
+            return []
+        return [BackgroundJob("zombie-protocol", settings.zombie_sweep_interval_s,
+                              lambda: len(run_zombie_protocol(self.database, self.pm,
+                                                              settings)))]
 
     # -- health ------------------------------------------------------------------------
     async def _check_health(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from bastion.runtime.errors import InvalidArgument
@@ -63,12 +63,17 @@ def in_range(value: float, field: str, low: float, high: float) -> float:
     return value
 
 
-def amounts(values: Mapping[str, float], field: str, max_entries: int = 32) -> dict[str, float]:
+def amounts(values: Mapping[str, float], field: str, max_entries: int = 32, *,
+            known: Collection[str] | None = None) -> dict[str, float]:
+    """Named non-negative finite amounts; with ``known``, only those names."""
     if len(values) > max_entries:
         raise InvalidArgument(field, f"at most {max_entries} entries")
     out = {}
     for name, value in values.items():
         identifier(name, f"{field}[{name[:32]}]", 64, required=True)
+        if known is not None and name not in known:
+            raise InvalidArgument(f"{field}[{name}]",
+                                  f"unknown resource; known: {', '.join(known)}")
         out[name] = amount(value, f"{field}[{name}]")
     return out
 

@@ -53,7 +53,22 @@ class RetryBatch(Exception):
 _MAX_ATTEMPTS = 8
 
 
-def _notify(by_class: dict[type, list[WriteOp]], hook: str) -> None:
+def group_ops(ops: Sequence[WriteOp]) -> dict[type, list[WriteOp]]:
+    """Ops by class, in ``apply_order`` (the order :func:`apply_grouped` applies them)."""
+    by_class: dict[type, list[WriteOp]] = defaultdict(list)
+    for op in ops:
+        by_class[type(op)].append(op)
+    return {c: by_class[c] for c in sorted(by_class, key=lambda c: c.apply_order)}
+
+
+def apply_grouped(conn: Connection, by_class: dict[type, list[WriteOp]]) -> None:
+    """Applies grouped ops in the caller's transaction (for work that must read, decide
+    and stage in one transaction of its own, like the zombie protocol)."""
+    for op_class, ops in by_class.items():
+        op_class.apply_all(conn, ops)
+
+
+def notify(by_class: dict[type, list[WriteOp]], hook: str) -> None:
     """Calls the optional ``committed(ops)`` / ``rolled_back(ops)`` class hooks."""
     for op_class, ops in by_class.items():
         callback = getattr(op_class, hook, None)
@@ -227,13 +242,13 @@ class GroupCommitter:
                     for op_class in ordered:
                         op_class.apply_all(conn, by_class[op_class])
             except RetryBatch:
-                _notify(by_class, "rolled_back")
+                notify(by_class, "rolled_back")
                 continue
             except BaseException:
-                _notify(by_class, "rolled_back")
+                notify(by_class, "rolled_back")
                 self._drop_writer()  # a failed connection is not reused
                 raise
-            _notify(by_class, "committed")
+            notify(by_class, "committed")
             return
         raise StorageUnavailable("write contention: batch retried too often")
 

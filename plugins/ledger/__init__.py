@@ -10,6 +10,7 @@ Configuration (``[plugins.ledger]`` or environment):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import pathlib
 from typing import Any
@@ -62,6 +63,14 @@ class LedgerPlugin:
             tenant_id=request.tenant_id, ts=decision.decided_at, action_type=DECISION,
             actor=request.principal.subject, subject_id=decision.decision_id,
             payload_json=canonical_json(payload), sealer=self.sealer, on_appended=appended))
+
+    @hookimpl
+    def bastion_record_event(self, tenant_id: str, event_type: str, subject_id: str,
+                             actor: str, payload: dict[str, Any],
+                             at: dt.datetime) -> store.LedgerAppend:
+        return store.LedgerAppend(
+            tenant_id=tenant_id, ts=at, action_type=event_type, actor=actor,
+            subject_id=subject_id, payload_json=canonical_json(payload), sealer=self.sealer)
 
     @hookimpl
     def bastion_find_decision(self, tenant_id: str, decision_id: str) -> dict[str, Any] | None:

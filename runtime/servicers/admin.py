@@ -16,8 +16,11 @@ from bastion.runtime.errors import NotFound, PermissionDenied
 from bastion.runtime.lifecycle import Lifecycle
 from bastion.runtime.plugin_manager import plugin_infos
 from bastion.runtime.principal import Role, current_principal
+from bastion.runtime.servicers.admission_admin import AdmissionAdmin
+from bastion.runtime.work import run_zombie_protocol
 from bastion.storage import Database
 from bastion.storage import api_keys as key_store
+from bastion.storage import work as work_store
 from bastion.v1 import admin_service_pb2 as pb
 from bastion.v1 import admin_service_pb2_grpc
 
@@ -34,7 +37,7 @@ def api_key_to_pb(key: key_store.StoredApiKey) -> pb.ApiKey:
     return out
 
 
-class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
+class AdminServicer(AdmissionAdmin, admin_service_pb2_grpc.AdminServiceServicer):
     def __init__(self, lifecycle: Lifecycle, database: Database, settings: Settings,
                  pm: pluggy.PluginManager, authenticator: Authenticator) -> None:
         self._lifecycle = lifecycle
@@ -90,3 +93,14 @@ class AdminServicer(admin_service_pb2_grpc.AdminServiceServicer):
         return pb.ListPluginsResponse(plugins=[
             pb.PluginInfo(name=i.name, version=i.version, hooks=i.hooks, source=i.source)
             for i in plugin_infos(self._pm)])
+
+    async def RunZombieProtocol(self, request: pb.RunZombieProtocolRequest,
+                                context: grpc.aio.ServicerContext
+                                ) -> pb.RunZombieProtocolResponse:
+        """Reclaims the caller's tenant's expired leases now (SPEC W2)."""
+        tenant_id = current_principal().tenant_id
+        reclaimed = await asyncio.to_thread(run_zombie_protocol, self._db, self._pm,
+                                            self._settings, tenant_id)
+        failed = sum(1 for r in reclaimed if r.new_status == work_store.FAILED)
+        return pb.RunZombieProtocolResponse(reclaimed=len(reclaimed),
+                                            requeued=len(reclaimed) - failed, failed=failed)

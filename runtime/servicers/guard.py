@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import grpc
@@ -10,7 +9,7 @@ import pluggy
 
 from bastion.runtime import converters
 from bastion.runtime import validation as v
-from bastion.runtime.actions import UsageReport
+from bastion.runtime.actions import RESOURCES, UsageReport
 from bastion.runtime.config import Settings
 from bastion.runtime.errors import FailedPrecondition, NotFound
 from bastion.runtime.lifecycle import Lifecycle, new_id
@@ -35,12 +34,22 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
 
     async def Report(self, request: pb.ReportRequest,
                      context: grpc.aio.ServicerContext) -> pb.ReportResponse:
+        principal = current_principal()
+        decision_id = v.identifier(request.decision_id, "decision_id", 64, required=True)
+        cost_usd = v.amount(request.cost_usd, "cost_usd")
+        usage = v.amounts(request.usage, "usage", known=RESOURCES)
+        outcome = v.text(request.outcome, "outcome", 64)
+        # The run, task and priority come from the recorded decision, never from the caller
+        # (a caller must not charge another run's budget).
+        found = await self._lifecycle.find_decision(principal.tenant_id, decision_id)
+        if found is None and self._lifecycle.records_decisions:
+            raise NotFound(f"decision {decision_id} not found")
+        recorded = found["request"] if found else {}
         report = UsageReport(
-            principal=current_principal(), report_id=new_id("rep"),
-            decision_id=v.identifier(request.decision_id, "decision_id", 64, required=True),
-            cost_usd=v.amount(request.cost_usd, "cost_usd"),
-            usage=v.amounts(request.usage, "usage"),
-            outcome=v.text(request.outcome, "outcome", 64))
+            principal=principal, report_id=new_id("rep"), decision_id=decision_id,
+            cost_usd=cost_usd, usage=usage, outcome=outcome,
+            run_id=str(recorded.get("run_id", "")), task_id=str(recorded.get("task_id", "")),
+            priority=int(str(recorded.get("priority", "P2"))[1:] or 2))
         await self._lifecycle.report(report)
         return pb.ReportResponse(report_id=report.report_id)
 
@@ -48,11 +57,9 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
                       context: grpc.aio.ServicerContext) -> pb.ExplainResponse:
         decision_id = v.identifier(request.decision_id, "decision_id", 64, required=True)
         principal = current_principal()
-        if not self._hook.bastion_find_decision.get_hookimpls():
+        if not self._lifecycle.records_decisions:
             raise FailedPrecondition("no plugin records decisions (the ledger plugin is disabled)")
-        # The hook reads storage: off the event loop.
-        found = await asyncio.to_thread(self._hook.bastion_find_decision,
-                                        tenant_id=principal.tenant_id, decision_id=decision_id)
+        found = await self._lifecycle.find_decision(principal.tenant_id, decision_id)
         if found is None:
             raise NotFound(f"decision {decision_id} not found")
         decision = Decision.from_record(found["decision"])

@@ -89,17 +89,25 @@ class ServerHandle:
 
 
 def builtin_plugins() -> list[object]:
+    from bastion.plugins.budget import BudgetPlugin
     from bastion.plugins.ledger import LedgerPlugin
     from bastion.plugins.metabolism import MetabolismPlugin
+    from bastion.plugins.priority import PriorityPlugin
+    from bastion.plugins.quota import QuotaPlugin
 
-    return [LedgerPlugin, MetabolismPlugin]
+    return [LedgerPlugin, MetabolismPlugin, QuotaPlugin, BudgetPlugin, PriorityPlugin]
 
 
 def make_test_settings(database_url: str, **changes: object) -> Settings:
     base = Settings(listen="127.0.0.1:0", database_url=database_url, grace_period_s=5.0,
                     max_workers=32, health_interval_s=0.5,
+                    # Quota limits and pressure are cached per replica by default;
+                    # tests change them and check at once.
                     plugin_sections={"ledger": {"secret": TEST_LEDGER_SECRET,
-                                                "verify_enabled": True}})
+                                                "verify_enabled": True},
+                                     "quota": {"cache_ttl_s": 0},
+                                     "budget": {"cache_ttl_s": 0},
+                                     "priority": {"pressure_cache_ttl_s": 0}})
     return replace(base, **changes)
 
 

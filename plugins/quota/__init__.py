@@ -1,0 +1,201 @@
+"""The quota guard (SPEC G2): multi-tenant resource quotas, correct across replicas.
+
+A Check asking for resources (``resources`` map, and ``estimated_cost_usd`` as ``cost``)
+reserves them before it is answered: one conditional UPDATE per resource, committed by the
+group committer with concurrent requests' writes, so the grant is durable and replicas
+sharing PostgreSQL never grant more than a limit in total. A decision that ends up not
+allowed (another guard refused) gives its reservation back in the decision's transaction.
+``GuardService.Report`` settles the reservation (releases held resources, corrects
+consumed ones to the actual amount) and appends the usage time series.
+
+Verdicts: DENY ``quota_exceeded`` over the limit (plus burst for cpu/memory); DEFER
+``quota_throttled`` with a retry-after while the tenant is throttled on a resource; ALLOW
+with reason ``quota_burst`` for a grant over the limit within the burst. Reasons carry
+``resource``, ``requested``, ``used``, ``limit`` (and ``severity``), so a domain RPC refused
+for quota answers RESOURCE_EXHAUSTED with a QuotaFailure. Every refusal or burst is stored
+as a violation with severity and action. Configuration: see :mod:`.policy`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import structlog
+
+from bastion.plugins.quota.policy import KINDS, LimitsCache, QuotaPolicy, TenantLimits, period_of, severity
+from bastion.runtime import hookimpl
+from bastion.runtime.actions import ActionRequest, UsageReport
+from bastion.runtime.config import Settings
+from bastion.runtime.unit_of_work import UnitOfWork
+from bastion.runtime.verdicts import Decision, GuardVerdict, Reason, Verdict
+from bastion.storage import Database, GroupCommitter
+from bastion.storage import quotas as store
+from bastion.storage.base import utcnow
+
+log = structlog.get_logger("bastion.quota")
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+class QuotaPlugin:
+    name = "quota"
+
+    def __init__(self) -> None:
+        self.policy = QuotaPolicy({})
+        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.database: Database | None = None
+        self.committer: GroupCommitter | None = None
+        self.shadow = False
+        # decision id → (items asked, outcome), from the guard to bastion_decision_made.
+        self._outcomes: dict[str, tuple[list[store.ReserveItem], store.ReserveOutcome]] = {}
+
+    @hookimpl
+    def bastion_configure(self, settings: Settings, database: Database,
+                          committer: GroupCommitter) -> None:
+        self.policy = QuotaPolicy(settings.plugin_settings(self.name))
+        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.database, self.committer = database, committer
+        self.shadow = settings.guard_settings(self.name).mode == "shadow"
+
+    @staticmethod
+    def concerned(request: ActionRequest) -> bool:
+        """Only Checks asking for resources (run inline, before any task is made)."""
+        return bool(request.resources) or request.estimated_cost_usd > 0
+
+    async def limits(self, tenant_id: str) -> TenantLimits:
+        cached = self.cache.get(tenant_id)
+        if cached is not None:
+            return cached
+        assert self.database is not None
+        stored = await asyncio.to_thread(store.tenant_settings, self.database, tenant_id)
+        limits = self.policy.limits_for(stored)
+        self.cache.put(tenant_id, limits)
+        return limits
+
+    @hookimpl
+    async def bastion_guard_check(self, request: ActionRequest) -> GuardVerdict | None:
+        wanted = requested(request)
+        if not wanted:
+            return None
+        limits = await self.limits(request.tenant_id)
+        now = utcnow()
+        items = [store.ReserveItem(
+            resource=r, period=period_of(r, now), amount=amount, limit=limits.limits[r],
+            allowed=self.policy.allowed(r, limits.limits[r]),
+            throttle_at=self.policy.throttle_at(r, limits.limits[r], limits.throttle_threshold))
+            for r, amount in wanted.items()]
+        outcome = await self._reserve(request, items, now)
+        self._outcomes[request.decision_id] = (items, outcome)
+        return self._verdict(items, outcome, now)
+
+    async def _reserve(self, request: ActionRequest, items: list[store.ReserveItem],
+                       now: dt.datetime) -> store.ReserveOutcome:
+        assert self.committer is not None
+        op = store.QuotaReserve(
+            tenant_id=request.tenant_id, decision_id=request.decision_id,
+            run_id=request.run_id, task_id=request.task_id, items=items, now=now,
+            throttle_until=now + dt.timedelta(seconds=self.policy.throttle_window_s))
+        if self.shadow:  # evaluated, never changing usage: see what a grant would do
+            return await asyncio.to_thread(self._dry_run, op)
+        await self.committer.commit_async([op])
+        return op.outcome
+
+    def _dry_run(self, op: store.QuotaReserve) -> store.ReserveOutcome:
+        assert self.database is not None
+        with self.database.engine.connect() as conn, conn.begin() as transaction:
+            store.QuotaReserve.apply_all(conn, [op])
+            transaction.rollback()
+        return op.outcome
+
+    def _verdict(self, items: list[store.ReserveItem], outcome: store.ReserveOutcome,
+                 now: dt.datetime) -> GuardVerdict:
+        refused = outcome.refused
+        if refused is not None and outcome.throttled_until is not None:
+            wait = (outcome.throttled_until - now).total_seconds()
+            return GuardVerdict(Verdict.DEFER, retry_after_s=max(wait, 0.001), reasons=(Reason(
+                "quota_throttled",
+                f"throttled on {refused.resource} until {outcome.throttled_until.isoformat()} "
+                f"(usage reached {self._pct(outcome.used, refused.limit)} of the limit)",
+                self._details(refused, outcome.used, until=outcome.throttled_until.isoformat())),))
+        if refused is not None:
+            would = outcome.used + refused.amount
+            return GuardVerdict(Verdict.DENY, reasons=(Reason(
+                "quota_exceeded",
+                f"{refused.resource}: {_fmt(outcome.used)} used + {_fmt(refused.amount)} "
+                f"requested > limit {_fmt(refused.limit)}",
+                self._details(refused, outcome.used,
+                              severity=severity(would, refused.limit))),))
+        reasons = tuple(Reason(
+            "quota_burst", f"{i.resource}: burst to {_fmt(outcome.used_after[i.resource])} "
+            f"over limit {_fmt(i.limit)}",
+            self._details(i, outcome.used_after[i.resource] - i.amount,
+                          severity=severity(outcome.used_after[i.resource], i.limit)))
+            for i in items if outcome.used_after[i.resource] > i.limit)
+        return GuardVerdict(Verdict.ALLOW, reasons=reasons)
+
+    @staticmethod
+    def _pct(used: float, limit: float) -> str:
+        return f"{used / limit:.0%}" if limit else "all"
+
+    @staticmethod
+    def _details(item: store.ReserveItem, used: float, **extra: str) -> dict[str, str]:
+        return {"resource": item.resource, "requested": _fmt(item.amount),
+                "used": _fmt(used), "limit": _fmt(item.limit), **extra}
+
+    @hookimpl
+    def bastion_decision_made(self, request: ActionRequest, decision: Decision,
+                              unit_of_work: UnitOfWork) -> None:
+        entry = self._outcomes.pop(request.decision_id, None)
+        if entry is None:
+            return
+        items, outcome = entry
+        rows = self._violations(request, items, outcome, decision)
+        if rows:
+            unit_of_work.add(store.InsertQuotaViolations(rows))
+        if outcome.granted and decision.verdict is not Verdict.ALLOW and not self.shadow:
+            unit_of_work.add(store.QuotaSettle(
+                tenant_id=request.tenant_id, decision_id=request.decision_id, actual={},
+                kinds=KINDS, now=decision.decided_at, refund=True))
+
+    def _violations(self, request: ActionRequest, items: list[store.ReserveItem],
+                    outcome: store.ReserveOutcome, decision: Decision) -> list[dict[str, Any]]:
+        base = {"tenant_id": request.tenant_id, "decision_id": request.decision_id,
+                "at": decision.decided_at}
+        refused = outcome.refused
+        if refused is not None:
+            would = outcome.used + refused.amount
+            action = "throttle" if outcome.throttled_until is not None else "reject"
+            return [{**base, "resource": refused.resource, "requested": refused.amount,
+                     "used": outcome.used, "limit": refused.limit,
+                     "severity": severity(would, refused.limit), "action": action}]
+        return [{**base, "resource": i.resource, "requested": i.amount,
+                 "used": outcome.used_after[i.resource] - i.amount, "limit": i.limit,
+                 "severity": severity(outcome.used_after[i.resource], i.limit),
+                 "action": "burst_allowed"}
+                for i in items if outcome.used_after.get(i.resource, 0) > i.limit]
+
+    @hookimpl
+    def bastion_usage_reported(self, report: UsageReport, unit_of_work: UnitOfWork) -> None:
+        now = utcnow()
+        actual = {**report.usage, "cost": report.cost_usd}
+        unit_of_work.add(store.QuotaSettle(
+            tenant_id=report.principal.tenant_id, decision_id=report.decision_id,
+            actual=actual, kinds=KINDS, now=now))
+        rows = [{"tenant_id": report.principal.tenant_id, "resource": r, "amount": amount,
+                 "run_id": report.run_id, "task_id": report.task_id,
+                 "decision_id": report.decision_id, "ts": now}
+                for r, amount in actual.items() if amount or r in report.usage]
+        if rows:
+            unit_of_work.add(store.InsertUsageRecords(rows))
+
+
+def requested(request: ActionRequest) -> dict[str, float]:
+    """The resources a request asks for; ``estimated_cost_usd`` counts as ``cost``."""
+    wanted = {r: amount for r, amount in request.resources.items() if amount > 0}
+    if request.estimated_cost_usd > 0:
+        wanted["cost"] = wanted.get("cost", 0.0) + request.estimated_cost_usd
+    return wanted

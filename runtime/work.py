@@ -1,0 +1,158 @@
+"""Units of work (SPEC W1, W2): the rules, as write ops for the group committer, and the
+zombie protocol. No protobuf here; the servicer converts.
+
+Status changes and what may make them:
+
+| change | from | to | who |
+|---|---|---|---|
+| submit | — | PENDING | any caller of the tenant |
+| lease | PENDING | ACTIVE | any caller; the lease goes to its worker id |
+| heartbeat, checkpoint | ACTIVE | (same) | the lease holder |
+| complete / fail | ACTIVE | COMPLETED / FAILED | the lease holder |
+| preempt | ACTIVE, PENDING | PREEMPTED (FAILED after max_preemptions) | any caller; never P0 |
+| resume | PREEMPTED, PAUSED | PENDING | any caller |
+| zombie reclaim | ACTIVE, heartbeat too old | PENDING (FAILED after max_reclaims) | the sweeper |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+import structlog
+
+from bastion.plugins.ledger.canonical import canonical_json
+from bastion.runtime.config import Settings
+from bastion.runtime.errors import FailedPrecondition, NotFound
+from bastion.runtime.lifecycle import new_id
+from bastion.storage import Database, WriteOp
+from bastion.storage import work as store
+from bastion.storage.base import utcnow
+
+log = structlog.get_logger("bastion.work")
+ZOMBIE_EVENT = "work.zombie_reclaimed"
+
+
+def content_hash(attributes: Mapping[str, Any]) -> str:
+    """SHA-256 of the RFC 8785 canonical JSON of the attributes (SPEC W1)."""
+    return hashlib.sha256(canonical_json(dict(attributes)).encode()).hexdigest()
+
+
+def new_unit(run_id: str, priority: int, attributes: Mapping[str, Any],
+             idempotency_key: str | None) -> store.NewUnit:
+    return store.NewUnit(unit_id=new_id("unit"), run_id=run_id, priority=priority,
+                         attributes_json=json.dumps(dict(attributes), sort_keys=True,
+                                                    ensure_ascii=False),
+                         content_hash=content_hash(attributes),
+                         idempotency_key=idempotency_key or None)
+
+
+def raise_refusal(op: store.ChangeUnit) -> store.Unit:
+    """The changed unit, or the refusal as the matching error."""
+    if op.refusal is not None:
+        if op.refusal.kind == "not_found":
+            raise NotFound(op.refusal.message)
+        raise FailedPrecondition(op.refusal.message)
+    assert op.unit is not None
+    return op.unit
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    stored_hash: str
+    computed_hash: str
+
+
+def verify(db: Database, tenant_id: str, unit_id: str) -> Verification:
+    unit = store.get_unit(db, tenant_id, unit_id)
+    if unit is None:
+        raise NotFound(f"unit {unit_id} not found")
+    computed = content_hash(json.loads(unit.attributes_json))
+    return Verification(computed == unit.content_hash, unit.content_hash, computed)
+
+
+class WorkQueue:
+    """Builds the write ops of each change with the configured limits."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def lease_expiry(self, now: dt.datetime) -> dt.datetime:
+        return now + dt.timedelta(seconds=self.settings.zombie_timeout_s)
+
+    def submit(self, tenant_id: str, units: list[store.NewUnit], actor: str) -> store.SubmitUnits:
+        return store.SubmitUnits(tenant_id=tenant_id, units=units, actor=actor, now=utcnow())
+
+    def lease(self, tenant_id: str, run_id: str, holder: str) -> store.LeaseNext:
+        now = utcnow()
+        return store.LeaseNext(tenant_id=tenant_id, run_id=run_id, lease_id=new_id("lease"),
+                               holder=holder, now=now, expires_at=self.lease_expiry(now))
+
+    def change(self, tenant_id: str, unit_id: str, change: store.Change,
+               actor: str) -> store.ChangeUnit:
+        return store.ChangeUnit(tenant_id=tenant_id, unit_id=unit_id, change=change,
+                                actor=actor, now=utcnow(),
+                                max_preemptions=self.settings.max_preemptions)
+
+    def heartbeat(self, lease_id: str, progress: float | None) -> store.Change:
+        return store.Change("heartbeat", (store.ACTIVE,), lease_id=lease_id, progress=progress,
+                            expires_at=self.lease_expiry(utcnow()))
+
+
+def checkpoint(lease_id: str, state_json: str) -> store.Change:
+    return store.Change("checkpoint", (store.ACTIVE,), lease_id=lease_id,
+                        checkpoint_json=state_json)
+
+
+def complete(lease_id: str) -> store.Change:
+    return store.Change("complete", (store.ACTIVE,), store.COMPLETED, lease_id=lease_id,
+                        reason="completed", progress=1.0)
+
+
+def fail(lease_id: str, reason: str) -> store.Change:
+    return store.Change("fail", (store.ACTIVE,), store.FAILED, lease_id=lease_id,
+                        reason=reason or "failed")
+
+
+def preempt(reason: str, state_json: str | None) -> store.Change:
+    return store.Change("preempt", (store.ACTIVE, store.PENDING), store.PREEMPTED,
+                        reason=reason or "preempted", checkpoint_json=state_json)
+
+
+def resume() -> store.Change:
+    return store.Change("resume", (store.PREEMPTED, store.PAUSED), store.PENDING,
+                        reason="resumed")
+
+
+def run_zombie_protocol(db: Database, pm: pluggy.PluginManager, settings: Settings,
+                        tenant_id: str | None = None) -> list[store.Reclaimed]:
+    """Reclaims expired leases (of one tenant, or all): each reclaim is a history row and
+    a ledger entry, in one transaction. Safe on every replica at once."""
+    now = utcnow()
+    cutoff = now - dt.timedelta(seconds=settings.zombie_timeout_s)
+
+    def record(reclaimed: list[store.Reclaimed]) -> list[WriteOp]:
+        ops = []
+        for unit in reclaimed:
+            ops.extend(op for op in pm.hook.bastion_record_event(
+                tenant_id=unit.tenant_id, event_type=ZOMBIE_EVENT, subject_id=unit.unit_id,
+                actor="zombie-protocol", at=now, payload={
+                    "unit_id": unit.unit_id, "new_status": unit.new_status,
+                    "lease_holder": unit.lease_holder,
+                    "last_heartbeat_at": unit.last_heartbeat_at.isoformat()
+                    if unit.last_heartbeat_at else None,
+                    "timeout_s": settings.zombie_timeout_s}) if op is not None)
+        return ops
+
+    reclaimed = store.run_reclaim(db, cutoff=cutoff, now=now, max_reclaims=settings.max_reclaims,
+                                  record=record, tenant_id=tenant_id)
+    if reclaimed:
+        log.warning("zombies_reclaimed", count=len(reclaimed), tenant=tenant_id,
+                    failed=sum(1 for r in reclaimed if r.new_status == store.FAILED))
+    return reclaimed

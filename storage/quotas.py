@@ -1,0 +1,361 @@
+"""Quota storage (SPEC G2): per-tenant tier and limits, O(1) usage counters, reservations
+held by decisions, violations, and the usage time series.
+
+Counters are rows (tenant, resource, period) updated with one conditional UPDATE, so
+several replicas sharing PostgreSQL never grant more than a limit in total: the row lock
+serialises concurrent grants and the WHERE clause re-checks the limit against the
+committed value. ``period`` is the UTC day for consumable resources (tokens, cost) and
+empty for resources that are held and released.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.database import Database
+from bastion.storage.upsert import insert_ignoring_conflicts, upsert
+
+
+class QuotaSettingsRow(TenantScoped, Base):
+    __tablename__ = "quota_settings"
+    __table_args__ = (sa.PrimaryKeyConstraint("tenant_id"),)
+
+    tier: Mapped[str] = mapped_column(sa.String(16))
+    throttle_threshold: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class QuotaLimitRow(TenantScoped, Base):
+    __tablename__ = "quota_limits"
+    __table_args__ = (sa.PrimaryKeyConstraint("tenant_id", "resource"),)
+
+    resource: Mapped[str] = mapped_column(sa.String(32))
+    limit: Mapped[float] = mapped_column(sa.Float)
+
+
+class QuotaCounterRow(TenantScoped, Base):
+    __tablename__ = "quota_counters"
+    __table_args__ = (sa.PrimaryKeyConstraint("tenant_id", "resource", "period"),)
+
+    resource: Mapped[str] = mapped_column(sa.String(32))
+    period: Mapped[str] = mapped_column(sa.String(10))
+    used: Mapped[float] = mapped_column(sa.Float)
+    throttled_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class QuotaReservationRow(TenantScoped, Base):
+    __tablename__ = "quota_reservations"
+    __table_args__ = (sa.PrimaryKeyConstraint("tenant_id", "decision_id", "resource"),)
+
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    resource: Mapped[str] = mapped_column(sa.String(32))
+    period: Mapped[str] = mapped_column(sa.String(10))
+    amount: Mapped[float] = mapped_column(sa.Float)
+    run_id: Mapped[str] = mapped_column(sa.String(256))
+    task_id: Mapped[str] = mapped_column(sa.String(256))
+    reserved_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    settled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class QuotaViolationRow(TenantScoped, Base):
+    __tablename__ = "quota_violations"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    resource: Mapped[str] = mapped_column(sa.String(32))
+    requested: Mapped[float] = mapped_column(sa.Float)
+    used: Mapped[float] = mapped_column(sa.Float)
+    limit: Mapped[float] = mapped_column(sa.Float)
+    severity: Mapped[str] = mapped_column(sa.String(16))
+    action: Mapped[str] = mapped_column(sa.String(16))
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class UsageRecordRow(TenantScoped, Base):
+    """The usage time series: one row per resource a Report settled."""
+
+    __tablename__ = "usage_records"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    resource: Mapped[str] = mapped_column(sa.String(32))
+    amount: Mapped[float] = mapped_column(sa.Float)
+    run_id: Mapped[str] = mapped_column(sa.String(256))
+    task_id: Mapped[str] = mapped_column(sa.String(256))
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    ts: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+COUNTERS = QuotaCounterRow.__table__
+RESERVATIONS = QuotaReservationRow.__table__
+
+
+# -- reading -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TenantQuotaSettings:
+    tier: str | None
+    throttle_threshold: float | None
+    limits: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Counter:
+    resource: str
+    period: str
+    used: float
+    throttled_until: dt.datetime | None
+
+
+def tenant_settings(db: Database, tenant_id: str) -> TenantQuotaSettings:
+    settings = QuotaSettingsRow.__table__
+    with db.read() as session:
+        row = session.execute(sa.select(settings.c.tier, settings.c.throttle_threshold).where(
+            settings.c.tenant_id == tenant_id)).first()
+        limits = session.execute(sa.select(QuotaLimitRow.resource, QuotaLimitRow.limit).where(
+            QuotaLimitRow.tenant_id == tenant_id)).all()
+    return TenantQuotaSettings(tier=row.tier if row else None,
+                               throttle_threshold=row.throttle_threshold if row else None,
+                               limits={r: v for r, v in limits})
+
+
+def counters(db: Database, tenant_id: str, periods: Sequence[str]) -> list[Counter]:
+    """The tenant's counters for ``periods`` (``""`` and today's day): O(resources)."""
+    with db.read() as session:
+        rows = session.execute(sa.select(
+            COUNTERS.c.resource, COUNTERS.c.period, COUNTERS.c.used,
+            COUNTERS.c.throttled_until).where(
+            COUNTERS.c.tenant_id == tenant_id, COUNTERS.c.period.in_(list(periods)))).all()
+    return [Counter(r, p, u, as_utc(t) if t else None) for r, p, u, t in rows]
+
+
+def recent_violations(db: Database, tenant_id: str, limit: int = 50) -> list[QuotaViolationRow]:
+    with db.read() as session:
+        rows = session.scalars(sa.select(QuotaViolationRow).where(
+            QuotaViolationRow.tenant_id == tenant_id).order_by(
+            QuotaViolationRow.id.desc()).limit(limit)).all()
+        session.expunge_all()
+    return list(rows)
+
+
+def usage_series(db: Database, tenant_id: str, resource: str) -> list[UsageRecordRow]:
+    with db.read() as session:
+        rows = session.scalars(sa.select(UsageRecordRow).where(
+            UsageRecordRow.tenant_id == tenant_id, UsageRecordRow.resource == resource
+        ).order_by(UsageRecordRow.id)).all()
+        session.expunge_all()
+    return list(rows)
+
+
+class SaveQuotaSettings:
+    """Sets a tenant's tier, throttle threshold and limit overrides (AdminService.SetQuota),
+    in the transaction that ledgers the change."""
+
+    apply_order: ClassVar[int] = 50
+
+    def __init__(self, *, tenant_id: str, tier: str, throttle_threshold: float | None,
+                 limits: Mapping[str, float], clear: Sequence[str], now: dt.datetime) -> None:
+        self.tenant_id, self.tier, self.throttle_threshold = tenant_id, tier, throttle_threshold
+        self.limits, self.clear, self.now = limits, clear, now
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["SaveQuotaSettings"]) -> None:
+        for op in ops:
+            op._apply(conn)
+
+    def _apply(self, conn: sa.Connection) -> None:
+        upsert(conn, QuotaSettingsRow.__table__, {
+            "tenant_id": self.tenant_id, "tier": self.tier,
+            "throttle_threshold": self.throttle_threshold, "updated_at": self.now},
+            keys=["tenant_id"])
+        limits = QuotaLimitRow.__table__
+        if self.clear:
+            conn.execute(sa.delete(limits).where(limits.c.tenant_id == self.tenant_id,
+                                                 limits.c.resource.in_(list(self.clear))))
+        for resource, value in self.limits.items():
+            upsert(conn, limits, {"tenant_id": self.tenant_id, "resource": resource,
+                                  "limit": value}, keys=["tenant_id", "resource"])
+
+
+# -- reserving -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReserveItem:
+    """One resource a decision asks for. ``allowed`` is the limit plus any burst;
+    ``throttle_at`` the usage from which the tenant is throttled (inf: never)."""
+
+    resource: str
+    period: str
+    amount: float
+    limit: float
+    allowed: float
+    throttle_at: float
+
+
+@dataclass
+class ReserveOutcome:
+    granted: bool = False
+    # Set when refused: which resource, and whether it was over the limit or throttled.
+    refused: ReserveItem | None = None
+    throttled_until: dt.datetime | None = None
+    used: float = 0.0
+    # Usage after the grant, per resource; throttles this grant started.
+    used_after: dict[str, float] = field(default_factory=dict)
+    throttles_started: list[str] = field(default_factory=list)
+
+
+class QuotaReserve:
+    """Reserves every item of one decision atomically (all or none), or explains why not.
+
+    Committed by the group committer ahead of the decision (the guard awaits it), so the
+    grant is durable and counted before anyone is told ALLOW.
+    """
+
+    apply_order: ClassVar[int] = 5
+
+    def __init__(self, *, tenant_id: str, decision_id: str, run_id: str, task_id: str,
+                 items: Sequence[ReserveItem], now: dt.datetime,
+                 throttle_until: dt.datetime) -> None:
+        self.tenant_id, self.decision_id = tenant_id, decision_id
+        self.run_id, self.task_id = run_id, task_id
+        self.items, self.now, self.throttle_until = items, now, throttle_until
+        self.outcome = ReserveOutcome()
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["QuotaReserve"]) -> None:
+        granted = []
+        for op in ops:
+            op.outcome = ReserveOutcome()  # a retried batch starts again
+            if len(op.items) == 1:
+                op._reserve(conn)
+            else:  # all or nothing: undo this decision's earlier grants on a refusal
+                savepoint = conn.begin_nested()
+                op._reserve(conn)
+                if op.outcome.granted:
+                    savepoint.commit()
+                else:
+                    savepoint.rollback()
+            if op.outcome.granted:
+                granted.append(op)
+        rows = [{"tenant_id": op.tenant_id, "decision_id": op.decision_id,
+                 "resource": i.resource, "period": i.period, "amount": i.amount,
+                 "run_id": op.run_id, "task_id": op.task_id, "reserved_at": op.now,
+                 "settled_at": None} for op in granted for i in op.items]
+        if rows:
+            conn.execute(sa.insert(RESERVATIONS), rows)
+
+    def _reserve(self, conn: sa.Connection) -> None:
+        for item in self.items:
+            used = self._grant(conn, item)
+            if used is None:
+                return
+            self.outcome.used_after[item.resource] = used
+            if used >= item.throttle_at:
+                self.outcome.throttles_started.append(item.resource)
+        self.outcome.granted = True
+
+    def _grant(self, conn: sa.Connection, item: ReserveItem) -> float | None:
+        key = (COUNTERS.c.tenant_id == self.tenant_id, COUNTERS.c.resource == item.resource,
+               COUNTERS.c.period == item.period)
+        new_used = COUNTERS.c.used + item.amount
+        statement = sa.update(COUNTERS).where(
+            *key, new_used <= item.allowed,
+            sa.or_(COUNTERS.c.throttled_until.is_(None), COUNTERS.c.throttled_until <= self.now)
+        ).values(used=new_used, throttled_until=sa.case(
+            (new_used >= item.throttle_at, self.throttle_until),
+            else_=COUNTERS.c.throttled_until)).returning(COUNTERS.c.used)
+        for _ in range(2):
+            used = conn.execute(statement).scalar()
+            if used is not None:
+                return float(used)
+            current = conn.execute(sa.select(COUNTERS.c.used, COUNTERS.c.throttled_until)
+                                   .where(*key)).first()
+            if current is not None:
+                self._refuse(item, float(current.used), current.throttled_until)
+                return None
+            insert_ignoring_conflicts(conn, COUNTERS, [{
+                "tenant_id": self.tenant_id, "resource": item.resource,
+                "period": item.period, "used": 0.0, "throttled_until": None}])
+        raise RuntimeError("quota counter row vanished")  # pragma: no cover - rows are kept
+
+    def _refuse(self, item: ReserveItem, used: float, until: dt.datetime | None) -> None:
+        self.outcome.refused = item
+        self.outcome.used = used
+        until = as_utc(until) if until is not None else None
+        self.outcome.throttled_until = until if until is not None and until > self.now else None
+
+
+# -- settling ------------------------------------------------------------------------------
+
+HELD, CONSUMED, PERSISTENT = "held", "consumed", "persistent"
+
+
+class QuotaSettle:
+    """Settles a decision's reservations once: held resources are released; consumed and
+    persistent ones are corrected from the reserved to the actual amount (a resource the
+    report does not mention stays as reserved). ``refund`` gives everything back: a
+    decision that was not allowed after all."""
+
+    apply_order: ClassVar[int] = 6
+
+    def __init__(self, *, tenant_id: str, decision_id: str, actual: Mapping[str, float],
+                 kinds: Mapping[str, str], now: dt.datetime, refund: bool = False) -> None:
+        self.tenant_id, self.decision_id = tenant_id, decision_id
+        self.actual, self.kinds, self.now, self.refund = actual, kinds, now, refund
+        self.settled: dict[str, float] = {}
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["QuotaSettle"]) -> None:
+        for op in ops:
+            op.settled = {}
+            rows = conn.execute(sa.update(RESERVATIONS).where(
+                RESERVATIONS.c.tenant_id == op.tenant_id,
+                RESERVATIONS.c.decision_id == op.decision_id,
+                RESERVATIONS.c.settled_at.is_(None)).values(settled_at=op.now).returning(
+                RESERVATIONS.c.resource, RESERVATIONS.c.period, RESERVATIONS.c.amount)).all()
+            for resource, period, amount in rows:
+                if op.refund or op.kinds.get(resource, HELD) == HELD:
+                    delta = -amount
+                else:
+                    delta = op.actual.get(resource, amount) - amount
+                op.settled[resource] = delta
+                if delta:
+                    new_used = COUNTERS.c.used + delta
+                    conn.execute(sa.update(COUNTERS).where(
+                        COUNTERS.c.tenant_id == op.tenant_id,
+                        COUNTERS.c.resource == resource, COUNTERS.c.period == period
+                    ).values(used=sa.case((new_used < 0, 0.0), else_=new_used)))
+
+
+class InsertQuotaViolations:
+    apply_order: ClassVar[int] = 100
+
+    def __init__(self, rows: Sequence[Mapping[str, object]]) -> None:
+        self.rows = rows
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertQuotaViolations"]) -> None:
+        rows = [row for op in ops for row in op.rows]
+        if rows:
+            conn.execute(sa.insert(QuotaViolationRow.__table__), rows)
+
+
+class InsertUsageRecords:
+    apply_order: ClassVar[int] = 100
+
+    def __init__(self, rows: Sequence[Mapping[str, object]]) -> None:
+        self.rows = rows
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertUsageRecords"]) -> None:
+        rows = [row for op in ops for row in op.rows]
+        if rows:
+            conn.execute(sa.insert(UsageRecordRow.__table__), rows)

@@ -1,0 +1,196 @@
+"""The quota guard (SPEC G2) through a real server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+
+import grpc
+import pytest
+
+from bastion.plugins.quota.policy import TIER_DEFAULTS, severity
+from bastion.storage import quotas as quota_store
+from bastion.v1 import admin_service_pb2 as apb
+from bastion.v1 import decision_pb2
+from bastion.v1 import guard_service_pb2 as gpb
+
+ALLOW, DEFER, DENY = (decision_pb2.VERDICT_ALLOW, decision_pb2.VERDICT_DEFER,
+                      decision_pb2.VERDICT_DENY)
+
+
+def check(stubs, **fields) -> decision_pb2.Decision:  # type: ignore[no-untyped-def]
+    fields.setdefault("action", "llm.generate")
+    return stubs.guard.Check(gpb.CheckRequest(**fields), metadata=stubs.metadata).decision
+
+
+def set_quota(admin, **fields) -> apb.QuotaStatus:  # type: ignore[no-untyped-def]
+    return admin.admin.SetQuota(apb.SetQuotaRequest(**fields), metadata=admin.metadata).status
+
+
+def usage(admin) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    return {r.resource: r.used for r in status.resources}
+
+
+def quota_reasons(decision: decision_pb2.Decision) -> list[tuple[str, dict[str, str]]]:
+    return [(r.code, dict(r.details)) for r in decision.reasons if r.guard == "quota"]
+
+
+def test_a_new_tenant_has_the_default_tier(admin) -> None:  # type: ignore[no-untyped-def]
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    assert status.tier == "standard" and status.throttle_threshold == pytest.approx(0.9)
+    limits = {r.resource: r.limit for r in status.resources}
+    assert limits == {k: float(v) for k, v in TIER_DEFAULTS["standard"].items()}
+    assert not any(r.overridden or r.used for r in status.resources)
+
+
+def test_grant_refuse_then_throttle(agent, admin) -> None:  # type: ignore[no-untyped-def]
+    set_quota(admin, limits={"tokens": 100})
+    assert check(agent, resources={"tokens": 60}).verdict == ALLOW
+    refused = check(agent, resources={"tokens": 50})
+    assert refused.verdict == DENY
+    assert quota_reasons(refused) == [("quota_exceeded", {
+        "resource": "tokens", "requested": "50", "used": "60", "limit": "100",
+        "severity": "medium"})]                          # 110 is 10% over: medium
+    assert usage(admin)["tokens"] == 60                  # a refusal reserves nothing
+    assert check(agent, resources={"tokens": 30}).verdict == ALLOW   # 90%: throttled now
+    deferred = check(agent, resources={"tokens": 1})
+    assert deferred.verdict == DEFER
+    assert deferred.reasons[0].code == "quota_throttled"
+    assert 299 <= deferred.retry_after.seconds <= 300
+    # Other resources are not throttled.
+    assert check(agent, resources={"cpu": 1}).verdict == ALLOW
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    tokens = next(r for r in status.resources if r.resource == "tokens")
+    assert tokens.used == 90 and tokens.overridden and tokens.HasField("throttled_until")
+    assert [(v.resource, v.action, v.severity) for v in status.violations] == [
+        ("tokens", "throttle", "low"), ("tokens", "reject", "medium")]
+
+
+def test_cpu_and_memory_may_burst(agent, admin) -> None:  # type: ignore[no-untyped-def]
+    set_quota(admin, limits={"cpu": 10, "gpu": 2}, throttle_threshold=1.0)
+    burst = check(agent, resources={"cpu": 10.5})
+    assert burst.verdict == ALLOW
+    assert quota_reasons(burst) == [("quota_burst", {
+        "resource": "cpu", "requested": "10.5", "used": "0", "limit": "10", "severity": "low"})]
+    assert check(agent, resources={"cpu": 2}).verdict == DENY    # 12.5 > 10 + 20%
+    assert check(agent, resources={"gpu": 2.5}).verdict == DENY  # no burst for gpu
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    assert [v.action for v in status.violations] == ["reject", "reject", "burst_allowed"]
+
+
+def test_all_or_nothing_across_resources(agent, admin) -> None:  # type: ignore[no-untyped-def]
+    set_quota(admin, limits={"tokens": 100, "memory": 4}, throttle_threshold=1.0)
+    refused = check(agent, resources={"tokens": 10, "memory": 8})
+    assert refused.verdict == DENY
+    assert usage(admin)["tokens"] == 0                   # the tokens grant was undone
+
+
+def test_report_releases_held_and_settles_consumed(agent, admin, server, tenant) -> None:  # type: ignore[no-untyped-def]
+    set_quota(admin, limits={"cpu": 8, "tokens": 1000}, throttle_threshold=1.0)
+    decision = check(agent, resources={"cpu": 4, "tokens": 500}, estimated_cost_usd=2,
+                     run_id="run-a", task_id="task-1")
+    assert decision.verdict == ALLOW
+    before = usage(admin)
+    assert (before["cpu"], before["tokens"], before["cost"]) == (4, 500, 2)
+    agent.guard.Report(gpb.ReportRequest(decision_id=decision.decision_id, cost_usd=1.5,
+                                         usage={"tokens": 420}), metadata=agent.metadata)
+    after = usage(admin)
+    assert (after["cpu"], after["tokens"], after["cost"]) == (0, 420, 1.5)
+    # Settled once: a second report changes nothing.
+    agent.guard.Report(gpb.ReportRequest(decision_id=decision.decision_id, cost_usd=9,
+                                         usage={"tokens": 1}), metadata=agent.metadata)
+    assert usage(admin)["tokens"] == 420
+    series = quota_store.usage_series(server.server.database, tenant.tenant_id, "tokens")
+    assert [(r.amount, r.run_id, r.task_id) for r in series] == [(420, "run-a", "task-1"),
+                                                                 (1, "run-a", "task-1")]
+
+
+def test_a_decision_refused_by_another_guard_gives_its_grant_back(agent, admin, connect,
+                                                                tenant) -> None:  # type: ignore[no-untyped-def]
+    operator = connect(tenant.operator_token)
+    operator.admin.SetBudget(apb.SetBudgetRequest(run_id="r1", total_usd=1),
+                             metadata=operator.metadata)
+    decision = check(agent, run_id="r1", estimated_cost_usd=2, resources={"tokens": 10})
+    assert decision.verdict == DENY
+    assert [r.code for r in decision.reasons] == ["budget_exceeded"]
+    assert usage(admin)["tokens"] == 0 and usage(admin)["cost"] == 0
+
+
+def test_tenants_are_isolated(agent, admin, server, connect) -> None:  # type: ignore[no-untyped-def]
+    other = server.create_tenant()
+    other_admin = connect(other.admin_token)
+    set_quota(admin, limits={"tokens": 10})
+    assert check(agent, resources={"tokens": 10}).verdict == ALLOW
+    assert usage(other_admin)["tokens"] == 0
+    assert check(connect(other.agent_token), resources={"tokens": 10}).verdict == ALLOW
+
+
+def test_only_an_admin_sets_quotas(connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    operator = connect(tenant.operator_token)
+    with pytest.raises(grpc.RpcError) as raised:
+        set_quota(operator, limits={"tokens": 10**9})
+    assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    status = operator.admin.GetQuota(apb.GetQuotaRequest(), metadata=operator.metadata).status
+    assert status.tier == "standard"
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ({"limits": {"tokens": -1}}, "limits[tokens]"),
+    ({"limits": {"tokens": math.nan}}, "limits[tokens]"),
+    ({"limits": {"bananas": 1}}, "limits[bananas]"),
+    ({"clear": ["bananas"]}, "clear"),
+    ({"tier": "gold"}, "tier"),
+    ({"throttle_threshold": 1.5}, "throttle_threshold"),
+    ({"throttle_threshold": -0.5}, "throttle_threshold"),
+])
+def test_bad_quota_settings_are_refused(admin, fields, field) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as raised:
+        set_quota(admin, **fields)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details().startswith(field)
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    assert not any(r.overridden for r in status.resources) and status.tier == "standard"
+
+
+@pytest.mark.parametrize(("resources", "field"), [
+    ({"bananas": 1}, "resources[bananas]"),
+    ({"tokens": -5}, "resources[tokens]"),
+    ({"tokens": math.inf}, "resources[tokens]"),
+])
+def test_bad_resource_requests_are_refused(agent, admin, resources, field) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as raised:
+        check(agent, resources=resources)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details().startswith(field)
+    assert usage(admin)["tokens"] == 0
+
+
+@pytest.mark.parametrize(("would_use", "expected"), [
+    (105, "low"), (110, "medium"), (124.9, "medium"), (125, "high"), (149, "high"),
+    (150, "critical"), (1000, "critical")])
+def test_severity_bands(would_use: float, expected: str) -> None:
+    assert severity(would_use, 100) == expected
+
+
+def test_cli_sets_and_shows_a_quota(agent, server, tenant, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bastion.runtime import cli
+
+    # The plugins of the session server (not an example installed in the environment).
+    monkeypatch.setenv("BASTION_PLUGINS", "ledger,metabolism,quota,budget,priority")
+    url = ["--database-url", server.settings.database_url]
+    assert cli.main(["quota", "set", "--tenant", tenant.name, "--tier", "free",
+                     "--limit", "tokens=20", "--throttle-threshold", "1", *url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["tier"] == "free" and shown["throttle_threshold"] == 1
+    limits = {r["resource"]: (r["limit"], r["overridden"]) for r in shown["resources"]}
+    assert limits["tokens"] == (20, True) and limits["cpu"] == (2, False)
+    assert check(agent, resources={"tokens": 21}).verdict == DENY
+    assert cli.main(["quota", "set", "--tenant", tenant.name, "--limit", "tokens=-1",
+                     *url]) == 1
+    assert "limits[tokens]" in capsys.readouterr().err
+    assert cli.main(["budget", "set", "--tenant", tenant.name, "--run", "r9",
+                     "--total-usd", "2.5", *url]) == 0
+    assert json.loads(capsys.readouterr().out)["total_usd"] == 2.5
+    assert cli.main(["budget", "show", "--tenant", tenant.name, "--run", "nope", *url]) == 1
