@@ -25,6 +25,7 @@ from bastion.v1 import (
     guard_service_pb2_grpc,
     ledger_service_pb2_grpc,
     metabolism_service_pb2_grpc,
+    work_service_pb2_grpc,
 )
 
 from bastion.runtime.logging import configure_logging
@@ -88,6 +89,10 @@ class Stubs:
     @property
     def metabolism(self) -> metabolism_service_pb2_grpc.MetabolismServiceStub:
         return metabolism_service_pb2_grpc.MetabolismServiceStub(self.channel)
+
+    @property
+    def work(self) -> work_service_pb2_grpc.WorkServiceStub:
+        return work_service_pb2_grpc.WorkServiceStub(self.channel)
 
 
 @pytest.fixture

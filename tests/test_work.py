@@ -1,0 +1,349 @@
+"""Units of work (SPEC W1, W2, G4) through a real server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import grpc
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bastion.plugins.ledger.canonical import canonical_json
+from bastion.runtime.work import content_hash
+from bastion.storage import ledger as ledger_store
+from bastion.storage import work as work_store
+from bastion.testing.harness import make_test_settings, running_server
+from bastion.v1 import admin_service_pb2 as apb
+from bastion.v1 import decision_pb2
+from bastion.v1 import guard_service_pb2 as gpb
+from bastion.v1 import ledger_service_pb2 as lpb
+from bastion.v1 import work_service_pb2 as wpb
+from tests.conftest import Stubs
+
+P0, P1, P2, P3 = (decision_pb2.PRIORITY_P0, decision_pb2.PRIORITY_P1, decision_pb2.PRIORITY_P2,
+                  decision_pb2.PRIORITY_P3)
+S = wpb.UnitStatus
+
+
+@pytest.fixture
+def dial_tenant():  # type: ignore[no-untyped-def]
+    """``dial_tenant(handle)`` → (agent, admin, keys) of a new tenant on that server."""
+    channels: list[grpc.Channel] = []
+
+    def _dial(handle):  # type: ignore[no-untyped-def]
+        keys = handle.create_tenant()
+        channels.append(grpc.insecure_channel(handle.target))
+        return Stubs(channels[-1], keys.agent_token), Stubs(channels[-1], keys.admin_token), keys
+
+    yield _dial
+    for channel in channels:
+        channel.close()
+
+
+def submit(stubs: Stubs, **fields) -> wpb.Unit:  # type: ignore[no-untyped-def]
+    return stubs.work.Submit(wpb.SubmitRequest(**fields), metadata=stubs.metadata).unit
+
+
+def lease(stubs: Stubs, **fields) -> wpb.LeaseResponse:  # type: ignore[no-untyped-def]
+    return stubs.work.Lease(wpb.LeaseRequest(**fields), metadata=stubs.metadata)
+
+
+def call(stubs: Stubs, method: str, request):  # type: ignore[no-untyped-def]
+    return getattr(stubs.work, method)(request, metadata=stubs.metadata)
+
+
+def refused(stubs: Stubs, method: str, request) -> grpc.RpcError:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as raised:
+        call(stubs, method, request)
+    return raised.value
+
+
+def history(stubs: Stubs, unit_id: str) -> list[tuple[int, int, str]]:
+    entries = call(stubs, "GetHistory", wpb.GetHistoryRequest(unit_id=unit_id)).entries
+    return [(e.prev_status, e.new_status, e.reason) for e in entries]
+
+
+def test_submit_hashes_the_canonical_attributes(agent) -> None:  # type: ignore[no-untyped-def]
+    attributes = {"b": [1, 2.5, "é"], "a": {"z": None, "y": True}}
+    unit = submit(agent, run_id="r1", attributes_json=json.dumps(attributes))
+    expected = hashlib.sha256(canonical_json(attributes).encode()).hexdigest()
+    assert unit.content_hash == expected == content_hash(attributes)
+    assert (unit.status, unit.priority, unit.run_id) == (S.UNIT_STATUS_PENDING, P2, "r1")
+    assert call(agent, "Verify", wpb.VerifyRequest(unit_id=unit.unit_id)).ok
+
+
+def test_idempotent_submit_returns_the_first_unit(agent) -> None:  # type: ignore[no-untyped-def]
+    first = agent.work.Submit(wpb.SubmitRequest(idempotency_key="job-7"), metadata=agent.metadata)
+    again = agent.work.Submit(wpb.SubmitRequest(idempotency_key="job-7", run_id="other"),
+                              metadata=agent.metadata)
+    assert first.created and not again.created
+    assert again.unit.unit_id == first.unit.unit_id and again.unit.run_id == ""
+
+
+def test_lease_takes_the_highest_class_then_the_oldest(agent) -> None:  # type: ignore[no-untyped-def]
+    ids = {}
+    for name, priority in [("p3", P3), ("p2a", P2), ("p0", P0), ("p2b", P2), ("p1", P1)]:
+        ids[submit(agent, priority=priority).unit_id] = name
+    order = []
+    while (leased := lease(agent, worker_id="w1")).HasField("unit"):
+        assert leased.unit.status == S.UNIT_STATUS_ACTIVE and leased.unit.lease_holder == "w1"
+        order.append(ids[leased.unit.unit_id])
+    assert order == ["p0", "p1", "p2a", "p2b", "p3"]
+    assert lease(agent) == wpb.LeaseResponse()            # nothing pending: empty, not an error
+
+
+def test_lease_can_be_limited_to_a_run(agent) -> None:  # type: ignore[no-untyped-def]
+    submit(agent, run_id="a", priority=P0)
+    wanted = submit(agent, run_id="b", priority=P3)
+    assert lease(agent, run_id="b").unit.unit_id == wanted.unit_id
+
+
+def test_the_lease_holder_heartbeats_checkpoints_and_completes(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, attributes_json='{"task": "index"}')
+    held = lease(agent, worker_id="w1")
+    beat = call(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id,
+                                                          lease_id=held.lease_id, progress=0.4))
+    assert beat.lease_expires_at.ToDatetime() >= held.unit.lease_expires_at.ToDatetime()
+    call(agent, "Checkpoint", wpb.CheckpointRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
+                                                    checkpoint_json='{"page": 3}'))
+    wrong = refused(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id,
+                                                             lease_id="lease_other"))
+    assert wrong.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "not held" in wrong.details()
+    done = call(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
+                                                       lease_id=held.lease_id)).unit
+    assert done.status == S.UNIT_STATUS_COMPLETED and done.checkpoint_json == '{"page": 3}'
+    assert done.progress == 1 and done.lease_holder == ""
+    twice = refused(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
+                                                           lease_id=held.lease_id))
+    assert twice.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "already COMPLETED" in twice.details()
+    assert history(agent, unit.unit_id) == [
+        (S.UNIT_STATUS_UNSPECIFIED, S.UNIT_STATUS_PENDING, "submitted"),
+        (S.UNIT_STATUS_PENDING, S.UNIT_STATUS_ACTIVE, "leased"),
+        (S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_COMPLETED, "completed")]
+
+
+def test_fail_records_the_reason(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent)
+    held = lease(agent)
+    failed = call(agent, "Fail", wpb.FailRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
+                                                 reason="disk full")).unit
+    assert (failed.status, failed.failure_reason) == (S.UNIT_STATUS_FAILED, "disk full")
+
+
+def test_preempt_keeps_the_checkpoint_and_resume_requeues(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, priority=P3)
+    held = lease(agent)
+    preempted = call(agent, "Preempt", wpb.PreemptRequest(
+        unit_id=unit.unit_id, reason="make room", checkpoint_json='{"step": 5}')).unit
+    assert preempted.status == S.UNIT_STATUS_PREEMPTED and preempted.preemption_count == 1
+    gone = refused(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id,
+                                                            lease_id=held.lease_id))
+    assert gone.code() == grpc.StatusCode.FAILED_PRECONDITION and "PREEMPTED" in gone.details()
+    call(agent, "Resume", wpb.ResumeRequest(unit_id=unit.unit_id))
+    again = lease(agent)
+    assert again.unit.unit_id == unit.unit_id and again.unit.checkpoint_json == '{"step": 5}'
+
+
+def test_a_unit_preempted_more_than_three_times_fails(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, priority=P2)
+    for n in range(1, 4):
+        call(agent, "Preempt", wpb.PreemptRequest(unit_id=unit.unit_id))
+        call(agent, "Resume", wpb.ResumeRequest(unit_id=unit.unit_id))
+    last = call(agent, "Preempt", wpb.PreemptRequest(unit_id=unit.unit_id)).unit
+    assert (last.status, last.failure_reason, last.preemption_count) == (
+        S.UNIT_STATUS_FAILED, "max_preemptions", 4)
+    assert history(agent, unit.unit_id)[-1][2] == "max_preemptions"
+
+
+def test_p0_is_never_preempted(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, priority=P0)
+    error = refused(agent, "Preempt", wpb.PreemptRequest(unit_id=unit.unit_id))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION and "P0" in error.details()
+
+
+def test_verify_detects_attributes_changed_behind_the_service(agent, server) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, attributes_json='{"amount": 10}')
+    with server.server.database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE work_units SET attributes_json = :a WHERE id = :i"),
+                     {"a": '{"amount": 1000}', "i": unit.unit_id})
+    result = call(agent, "Verify", wpb.VerifyRequest(unit_id=unit.unit_id))
+    assert not result.ok and result.stored_hash == unit.content_hash
+    assert result.computed_hash == content_hash({"amount": 1000})
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE work_unit_history SET reason = 'rewritten'", "DELETE FROM work_unit_history"])
+def test_history_is_append_only(agent, server, statement) -> None:  # type: ignore[no-untyped-def]
+    submit(agent)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with server.server.database.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+
+
+def test_tenants_never_see_each_others_units(agent, server, connect) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, priority=P0)
+    other = connect(server.create_tenant().agent_token)
+    assert lease(other) == wpb.LeaseResponse()
+    for method, request in [("GetUnit", wpb.GetUnitRequest(unit_id=unit.unit_id)),
+                            ("GetHistory", wpb.GetHistoryRequest(unit_id=unit.unit_id)),
+                            ("Verify", wpb.VerifyRequest(unit_id=unit.unit_id)),
+                            ("Preempt", wpb.PreemptRequest(unit_id=unit.unit_id)),
+                            ("Resume", wpb.ResumeRequest(unit_id=unit.unit_id))]:
+        assert refused(other, method, request).code() == grpc.StatusCode.NOT_FOUND, method
+    held = lease(agent)
+    stolen = refused(other, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
+                                                            lease_id=held.lease_id))
+    assert stolen.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(("method", "request_", "field"), [
+    ("Submit", wpb.SubmitRequest(priority=9), "priority"),
+    ("Submit", wpb.SubmitRequest(attributes_json="[1]"), "attributes_json"),
+    ("Submit", wpb.SubmitRequest(attributes_json='{"a": NaN}'), "attributes_json"),
+    ("Submit", wpb.SubmitRequest(run_id="x" * 300), "run_id"),
+    ("SubmitMany", wpb.SubmitManyRequest(), "units"),
+    ("SubmitMany", wpb.SubmitManyRequest(units=[wpb.SubmitRequest(), wpb.SubmitRequest(
+        priority=-1)]), "units[1].priority"),
+    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x"), "lease_id"),
+    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x", lease_id="l", progress=1.5),
+     "progress"),
+    ("Checkpoint", wpb.CheckpointRequest(unit_id="u", lease_id="l", checkpoint_json="{"),
+     "checkpoint_json"),
+    ("Complete", wpb.CompleteRequest(lease_id="l"), "unit_id"),
+    ("Fail", wpb.FailRequest(unit_id="u", lease_id="l", reason="r" * 300), "reason"),
+])
+def test_bad_input_names_the_field(agent, method, request_, field) -> None:  # type: ignore[no-untyped-def]
+    error = refused(agent, method, request_)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error.details().startswith(field), error.details()
+
+
+def test_submit_many_is_one_all_or_nothing_batch(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    requests = [wpb.SubmitRequest(run_id="bulk", attributes_json=json.dumps({"n": n}))
+                for n in range(500)]
+    reply = call(agent, "SubmitMany", wpb.SubmitManyRequest(units=requests))
+    assert reply.created == 500 and len(set(reply.unit_ids)) == 500
+    with pytest.raises(grpc.RpcError):
+        call(agent, "SubmitMany", wpb.SubmitManyRequest(
+            units=[*requests[:3], wpb.SubmitRequest(attributes_json="nope")]))
+    assert work_store.count_by_status(server.server.database, tenant.tenant_id) == {
+        "PENDING": 500}
+
+
+def test_fresh_heartbeats_are_never_reclaimed(agent, admin) -> None:  # type: ignore[no-untyped-def]
+    submit(agent)
+    lease(agent)
+    reply = admin.admin.RunZombieProtocol(apb.RunZombieProtocolRequest(),
+                                          metadata=admin.metadata)
+    assert reply.reclaimed == 0
+
+
+def test_zombies_are_reclaimed_with_history_and_ledger_entry(database_url, dial_tenant) -> None:  # type: ignore[no-untyped-def]
+    # Timeout 0: every ACTIVE unit's heartbeat is already too old.
+    settings_ = make_test_settings(database_url, zombie_timeout_s=0.0, max_reclaims=1,
+                                   zombie_sweep_interval_s=0)
+    with running_server(settings_) as handle:
+        agent, admin, tenant = dial_tenant(handle)
+        first, second = submit(agent), submit(agent)
+        lease(agent, worker_id="crashed")
+        lease(agent, worker_id="crashed")
+        reply = admin.admin.RunZombieProtocol(apb.RunZombieProtocolRequest(),
+                                              metadata=admin.metadata)
+        assert (reply.reclaimed, reply.requeued, reply.failed) == (2, 2, 0)
+        unit = call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=first.unit_id)).unit
+        assert (unit.status, unit.reclaim_count, unit.lease_holder) == (
+            S.UNIT_STATUS_PENDING, 1, "")
+        assert history(agent, first.unit_id)[-1] == (
+            S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_PENDING, "zombie_reclaimed")
+        entries = ledger_store.list_entries(handle.server.database, tenant.tenant_id,
+                                            after_sequence=0, limit=1000)
+        reclaims = [e for e in entries if e.action_type == "work.zombie_reclaimed"]
+        assert {e.subject_id for e in reclaims} == {first.unit_id, second.unit_id}
+        # Reclaimed more than max_reclaims (1) times: FAILED with reason zombie.
+        lease(agent)
+        lease(agent)
+        reply = admin.admin.RunZombieProtocol(apb.RunZombieProtocolRequest(),
+                                              metadata=admin.metadata)
+        assert (reply.reclaimed, reply.failed) == (2, 2)
+        unit = call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=second.unit_id)).unit
+        assert (unit.status, unit.failure_reason) == (S.UNIT_STATUS_FAILED, "zombie")
+        verified = admin.ledger.Verify(lpb.LedgerServiceVerifyRequest(),
+                                       metadata=admin.metadata)
+        assert verified.overall_ok
+
+
+def test_priority_guard_preempts_lower_classes_under_pressure(agent, admin) -> None:  # type: ignore[no-untyped-def]
+    admin.admin.SetQuota(apb.SetQuotaRequest(limits={"memory": 10}, throttle_threshold=1.0),
+                         metadata=admin.metadata)
+    background = submit(agent, priority=P3)
+    critical = submit(agent, priority=P0)
+    lease(agent)                                      # the P0 unit
+    lease(agent)                                      # the P3 unit
+    grant = agent.guard.Check(gpb.CheckRequest(action="train", priority=P3,
+                                               resources={"memory": 8.6}),
+                              metadata=agent.metadata).decision
+    assert grant.verdict == decision_pb2.VERDICT_ALLOW   # 86% of memory: pressure (85%)
+    decision = agent.guard.Check(gpb.CheckRequest(action="serve", priority=P1),
+                                 metadata=agent.metadata).decision
+    assert decision.verdict == decision_pb2.VERDICT_ALLOW
+    reasons = [r for r in decision.reasons if r.guard == "priority"]
+    assert [r.code for r in reasons] == ["preempted_lower_priority"]
+    assert reasons[0].details["units_preempted"] == background.unit_id
+    assert reasons[0].details["pressure_resource"] == "memory"
+    assert call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=background.unit_id)
+                ).unit.status == S.UNIT_STATUS_PREEMPTED
+    assert call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=critical.unit_id)
+                ).unit.status == S.UNIT_STATUS_ACTIVE
+    entries = call(agent, "GetHistory", wpb.GetHistoryRequest(unit_id=background.unit_id)).entries
+    assert json.loads(entries[-1].metadata_json) == {"resource": "memory", "threshold": 0.85}
+    # Nothing lower left to preempt: the guard is not concerned.
+    again = agent.guard.Check(gpb.CheckRequest(action="serve", priority=P1),
+                              metadata=agent.metadata).decision
+    assert not [r for r in again.reasons if r.guard == "priority"]
+
+
+def test_budget_thresholds_preempt_and_pause_the_runs_units(agent, connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    operator = connect(tenant.operator_token)
+    operator.admin.SetBudget(apb.SetBudgetRequest(run_id="run-b", total_usd=10),
+                             metadata=operator.metadata)
+    p3 = submit(agent, run_id="run-b", priority=P3)
+    p2 = submit(agent, run_id="run-b", priority=P2)
+    p1 = submit(agent, run_id="run-b", priority=P1)
+    elsewhere = submit(agent, run_id="run-other", priority=P3)
+
+    def spend(cost: float) -> None:
+        decision = agent.guard.Check(gpb.CheckRequest(action="llm", run_id="run-b",
+                                                      priority=P1),
+                                     metadata=agent.metadata).decision
+        agent.guard.Report(gpb.ReportRequest(decision_id=decision.decision_id, cost_usd=cost),
+                           metadata=agent.metadata)
+
+    def status(unit: wpb.Unit) -> int:
+        return call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=unit.unit_id)).unit.status
+
+    spend(8.2)                                                          # 82%
+    assert [status(u) for u in (p3, p2, p1, elsewhere)] == [
+        S.UNIT_STATUS_PREEMPTED, S.UNIT_STATUS_PENDING, S.UNIT_STATUS_PENDING,
+        S.UNIT_STATUS_PENDING]
+    spend(1.0)                                                          # 92%
+    assert status(p2) == S.UNIT_STATUS_PREEMPTED
+    spend(0.5)                                                          # 97%
+    assert status(p1) == S.UNIT_STATUS_PAUSED and status(elsewhere) == S.UNIT_STATUS_PENDING
+    events = operator.admin.GetBudget(apb.GetBudgetRequest(run_id="run-b"),
+                                      metadata=operator.metadata).budget.events
+    assert [(e.action, list(e.units_affected)) for e in events] == [
+        ("alert", []), ("preempt_p3", [p3.unit_id]), ("preempt_p2_p3", [p2.unit_id]),
+        ("pause", [p1.unit_id])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.integers(-2**53 + 1, 2**53 - 1)
+                       | st.text(max_size=8) | st.booleans() | st.none(), max_size=6))
+def test_content_hash_ignores_key_order_and_spacing(attributes) -> None:  # type: ignore[no-untyped-def]
+    reordered = dict(reversed(list(attributes.items())))
+    assert content_hash(attributes) == content_hash(json.loads(json.dumps(reordered, indent=2)))
