@@ -22,7 +22,8 @@ T = TypeVar("T")
 async def guarded_call(lifecycle: Lifecycle, action: str,
                        execute: Callable[[UnitOfWork], T], *,
                        attributes: Mapping[str, Any] | None = None,
-                       resources: Mapping[str, float] | None = None) -> tuple[T, Decision]:
+                       resources: Mapping[str, float] | None = None, run_id: str = "",
+                       priority: int = 2) -> tuple[T, Decision]:
     """Decides on ``action`` for the current caller and runs ``execute`` when allowed.
 
     ``execute(uow)`` is plain computation (it runs on the event loop): it returns the
@@ -34,8 +35,9 @@ async def guarded_call(lifecycle: Lifecycle, action: str,
         resource (quota); DEFER → RESOURCE_EXHAUSTED with RetryInfo. The status details
         carry ErrorInfo, QuotaFailure/RetryInfo where relevant, and the Decision itself.
     """
-    request = ActionRequest(principal=current_principal(), action=action,
-                            attributes=dict(attributes or {}), resources=dict(resources or {}))
+    request = ActionRequest(principal=current_principal(), action=action, run_id=run_id,
+                            priority=priority, attributes=dict(attributes or {}),
+                            resources=dict(resources or {}))
     decision, result = await lifecycle.decide(request, execute)
     if decision.verdict is not Verdict.ALLOW:
         raise refusal(decision)

@@ -347,3 +347,26 @@ def test_budget_thresholds_preempt_and_pause_the_runs_units(agent, connect, tena
 def test_content_hash_ignores_key_order_and_spacing(attributes) -> None:  # type: ignore[no-untyped-def]
     reordered = dict(reversed(list(attributes.items())))
     assert content_hash(attributes) == content_hash(json.loads(json.dumps(reordered, indent=2)))
+
+
+def test_a_run_out_of_budget_refuses_new_work_with_typed_details(agent, connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    operator = connect(tenant.operator_token)
+    operator.admin.SetBudget(apb.SetBudgetRequest(run_id="spent", total_usd=1),
+                             metadata=operator.metadata)
+    decision = agent.guard.Check(gpb.CheckRequest(action="llm", run_id="spent"),
+                                 metadata=agent.metadata).decision
+    agent.guard.Report(gpb.ReportRequest(decision_id=decision.decision_id, cost_usd=1),
+                       metadata=agent.metadata)
+    error = refused(agent, "Submit", wpb.SubmitRequest(run_id="spent"))
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    details = {d.TypeName(): d for d in rpc_status.from_call(error).details}
+    failure = error_details_pb2.QuotaFailure()
+    details["google.rpc.QuotaFailure"].Unpack(failure)
+    assert failure.violations[0].subject == "cost"
+    refusal = decision_pb2.Decision()
+    details["bastion.v1.Decision"].Unpack(refusal)
+    assert [r.code for r in refusal.reasons] == ["budget_exhausted"]
+    assert submit(agent, run_id="other-run").status == S.UNIT_STATUS_PENDING

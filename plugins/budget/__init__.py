@@ -131,8 +131,9 @@ class BudgetPlugin:
 
     def judge(self, budget: store.RunBudget, request: ActionRequest) -> GuardVerdict | None:
         total, spent = budget.total_micros or 0, budget.spent_micros
-        details = {"run_id": budget.run_id, "total_usd": _usd(total), "spent_usd": _usd(spent),
-                   "used_fraction": f"{spent / total:.4f}"}
+        # "resource": a refused domain RPC answers RESOURCE_EXHAUSTED with a QuotaFailure.
+        details = {"resource": "cost", "run_id": budget.run_id, "total_usd": _usd(total),
+                   "spent_usd": _usd(spent), "used_fraction": f"{spent / total:.4f}"}
         if spent >= total:
             return GuardVerdict(Verdict.DENY, reasons=(Reason(
                 "budget_exhausted", f"run {budget.run_id} has spent its budget of "

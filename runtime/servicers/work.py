@@ -70,9 +70,10 @@ class WorkServicer(work_service_pb2_grpc.WorkServiceServicer):
         principal = current_principal()
         unit = self._new_unit(request, "")
         op = self._queue.submit(principal.tenant_id, [unit], principal.subject)
+        # The unit's run and class: a paused or exhausted run's budget refuses new work.
         await guarded_call(self._lifecycle, "work.submit", lambda uow: uow.add(op),
-                           attributes={"run_id": unit.run_id, "priority": f"P{unit.priority}",
-                                       "unit_id": unit.unit_id})
+                           attributes={"unit_id": unit.unit_id}, run_id=unit.run_id,
+                           priority=unit.priority)
         stored = await asyncio.to_thread(store.get_unit, self._db, principal.tenant_id,
                                          op.unit_ids[0])
         assert stored is not None
