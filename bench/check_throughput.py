@@ -75,9 +75,9 @@ def wait_ready(target: str) -> None:
 
 
 def measure(name: str, pid: int, target: str, token: str, concurrency: int,
-            warmup: float, duration: float) -> Point:
+            warmup: float, duration: float, request: str = "plain") -> Point:
     load = subprocess.Popen([sys.executable, str(HERE / "load.py"), target, token,
-                             str(concurrency), str(warmup), str(duration)],
+                             str(concurrency), str(warmup), str(duration), request],
                             stdout=subprocess.PIPE, text=True)
     assert load.stdout is not None
     first = json.loads(load.stdout.readline())
@@ -114,7 +114,9 @@ def bastion_cli(env: dict[str, str], *args: str) -> dict:
 
 
 @contextlib.contextmanager
-def bastion(backend: str, workdir: pathlib.Path) -> Iterator[tuple[int, str, str, dict]]:
+def bastion(backend: str, workdir: pathlib.Path, plugins: list[str] | None = None,
+            setup: list[list[str]] | None = None) -> Iterator[tuple[int, str, str, dict]]:
+    """A served database with tenant ``bench``; ``setup``: CLI commands run first."""
     from bastion.testing.harness import temporary_database
 
     with temporary_database(backend, workdir) as url:
@@ -123,9 +125,11 @@ def bastion(backend: str, workdir: pathlib.Path) -> Iterator[tuple[int, str, str
                    BASTION_LEDGER_SECRET="bench-secret-" + os.urandom(8).hex(),
                    BASTION_LOG_FORMAT="json",
                    # Built-in plugins only (an installed example plugin would add its guard).
-                   BASTION_PLUGINS=",".join(builtin_plugins()))
+                   BASTION_PLUGINS=",".join(plugins or builtin_plugins()))
         bastion_cli(env, "migrate")
         token = bastion_cli(env, "tenant", "create", "bench")["api_key"]["token"]
+        for command in setup or []:
+            bastion_cli(env, *command)
         with process([sys.executable, "-m", "bastion.runtime.cli", "serve"], env) as proc:
             wait_ready(f"127.0.0.1:{port}")
             yield proc.pid, f"127.0.0.1:{port}", token, {"url": url}

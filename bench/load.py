@@ -15,10 +15,19 @@ from bastion.v1 import guard_service_pb2, guard_service_pb2_grpc
 REQUEST = guard_service_pb2.CheckRequest(
     action="tool.shell.exec", resource="/srv/app/releases", agent_id="agent-17", run_id="run-42",
     attributes_json=json.dumps({"cmd": "make deploy", "cwd": "/srv/app", "attempt": 3}))
+# What the admission guards act on: tokens and an estimated cost (quota reserves both),
+# in a run with a budget, at P1 (the priority guard checks for pressure).
+ADMISSION_REQUEST = guard_service_pb2.CheckRequest()
+ADMISSION_REQUEST.CopyFrom(REQUEST)
+ADMISSION_REQUEST.resources["tokens"] = 100
+ADMISSION_REQUEST.estimated_cost_usd = 0.001
+ADMISSION_REQUEST.priority = 2  # PRIORITY_P1
+REQUESTS = {"plain": REQUEST, "admission": ADMISSION_REQUEST}
 
 
 async def run(target: str, token: str, concurrency: int, warmup_s: float,
-              duration_s: float) -> dict[str, object]:
+              duration_s: float, request: guard_service_pb2.CheckRequest = REQUEST
+              ) -> dict[str, object]:
     metadata = (("authorization", f"Bearer {token}"),)
     async with grpc.aio.insecure_channel(target) as channel:
         stub = guard_service_pb2_grpc.GuardServiceStub(channel)
@@ -32,7 +41,7 @@ async def run(target: str, token: str, concurrency: int, warmup_s: float,
             while time.perf_counter() < stop_at:
                 started = time.perf_counter()
                 try:
-                    await stub.Check(REQUEST, metadata=metadata, timeout=30)
+                    await stub.Check(request, metadata=metadata, timeout=30)
                 except grpc.aio.AioRpcError:
                     errors += 1
                     continue
@@ -52,5 +61,7 @@ async def run(target: str, token: str, concurrency: int, warmup_s: float,
 
 if __name__ == "__main__":
     target, token, concurrency, warmup, duration = sys.argv[1:6]
-    result = asyncio.run(run(target, token, int(concurrency), float(warmup), float(duration)))
+    kind = sys.argv[6] if len(sys.argv) > 6 else "plain"
+    result = asyncio.run(run(target, token, int(concurrency), float(warmup), float(duration),
+                             REQUESTS[kind]))
     print(json.dumps(result), flush=True)

@@ -115,7 +115,10 @@ class GuardPipeline:
 
     async def _call(self, guard: _Guard, request: ActionRequest) -> Any:
         if guard.is_async:
-            return await asyncio.wait_for(guard.check(request=request), guard.timeout_s)
+            # asyncio.timeout cancels the guard in place; wait_for would wrap it in one
+            # more task per guard and call.
+            async with asyncio.timeout(guard.timeout_s):
+                return await guard.check(request=request)
         if guard.inline:
             started = time.perf_counter()
             verdict = guard.check(request=request)
