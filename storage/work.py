@@ -192,26 +192,34 @@ class SubmitUnits:
         self.tenant_id, self.units, self.actor, self.now = tenant_id, units, actor, now
         self.unit_ids: list[str] = []
         self.created: list[bool] = []
+        # The unit of a single Submit as stored (the existing one for a repeated key).
+        self.first: Unit | None = None
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["SubmitUnits"]) -> None:
         rows, history = [], []
         for op in ops:
             existing = op._existing(conn)
-            op.unit_ids, op.created = [], []
+            op.unit_ids, op.created, op.first = [], [], None
             for unit in op.units:
                 found = existing.get(unit.idempotency_key) if unit.idempotency_key else None
                 if found is None and unit.idempotency_key:
                     existing[unit.idempotency_key] = unit.unit_id  # twice in one request
                 op.unit_ids.append(found or unit.unit_id)
                 op.created.append(found is None)
-                if found is None:
-                    rows.append(op._row(unit))
-                    history.append({
-                        "tenant_id": op.tenant_id, "unit_id": unit.unit_id, "prev_status": "",
-                        "new_status": PENDING, "prev_hash": "", "new_hash": unit.content_hash,
-                        "reason": "submitted", "metadata_json": "{}", "actor": op.actor[:256],
-                        "at": op.now})
+                if found is not None:
+                    if len(op.units) == 1:
+                        op.first = _unit(conn.execute(sa.select(UNITS).where(
+                            UNITS.c.id == found)).first())
+                    continue
+                rows.append(op._row(unit))
+                if len(op.units) == 1:
+                    op.first = _unit(SimpleNamespace(**rows[-1]))
+                history.append({
+                    "tenant_id": op.tenant_id, "unit_id": unit.unit_id, "prev_status": "",
+                    "new_status": PENDING, "prev_hash": "", "new_hash": unit.content_hash,
+                    "reason": "submitted", "metadata_json": "{}", "actor": op.actor[:256],
+                    "at": op.now})
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             conn.execute(sa.insert(UNITS), rows[start:start + _ROWS_PER_INSERT])
         _insert_history(conn, history)

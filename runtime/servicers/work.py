@@ -74,10 +74,8 @@ class WorkServicer(work_service_pb2_grpc.WorkServiceServicer):
         await guarded_call(self._lifecycle, "work.submit", lambda uow: uow.add(op),
                            attributes={"unit_id": unit.unit_id}, run_id=unit.run_id,
                            priority=unit.priority)
-        stored = await asyncio.to_thread(store.get_unit, self._db, principal.tenant_id,
-                                         op.unit_ids[0])
-        assert stored is not None
-        return pb.SubmitResponse(unit=unit_to_pb(stored), created=op.created[0])
+        assert op.first is not None
+        return pb.SubmitResponse(unit=unit_to_pb(op.first), created=op.created[0])
 
     async def SubmitMany(self, request: pb.SubmitManyRequest,
                          context: grpc.aio.ServicerContext) -> pb.SubmitManyResponse:
