@@ -8,6 +8,9 @@ a worker thread and the caller stops waiting at the deadline (Python cannot stop
 thread: it finishes in the background, its result discarded). A guard that is pure,
 fast computation can set ``inline = True`` on its plugin to run on the event loop with no
 thread hand-off; its duration is still measured, and an over-time result is discarded.
+An inline guard may return an awaitable instead of a verdict when it must wait (a cache
+miss that reads storage): the pipeline awaits it under the guard's deadline, so the common
+path (a cache hit) costs no task at all.
 
 A guard plugin may also define ``concerned(request) -> bool``: a cheap, pure test the
 pipeline calls inline first. When it returns False the guard is skipped (as if it had
@@ -21,7 +24,7 @@ import asyncio
 import concurrent.futures as cf
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,14 +76,26 @@ class GuardPipeline:
 
     async def evaluate(self, request: ActionRequest) -> tuple[list[GuardResult],
                                                                 list[GuardResult]]:
-        """Returns (enforcing results, shadow results) of the guards that were concerned."""
+        """Returns (enforcing results, shadow results) of the guards that were concerned.
+
+        Inline guards answer first, synchronously; an inline guard that returns an
+        awaitable (it must wait: a cache miss) joins the others, which run concurrently.
+        """
         guards = [g for g in self._guards if _concerned(g, request)]
         if not guards:
             return [], []
-        if len(guards) == 1:
-            outcomes = [await self._run(guards[0], request)]
-        else:
-            outcomes = await asyncio.gather(*(self._run(g, request) for g in guards))
+        outcomes: list[GuardResult | None] = []
+        waiting: list[Awaitable[GuardResult | None]] = []
+        for guard in guards:
+            if guard.inline and not guard.is_async:
+                self._run_inline(guard, request, outcomes, waiting)
+            else:
+                waiting.append(self._settle(guard, request, self._call(guard, request),
+                                            time.perf_counter_ns()))
+        if len(waiting) == 1:
+            outcomes.append(await waiting[0])
+        elif waiting:
+            outcomes.extend(await asyncio.gather(*waiting))
         enforced: list[GuardResult] = []
         shadow: list[GuardResult] = []
         for result in outcomes:
@@ -88,24 +103,37 @@ class GuardPipeline:
                 (shadow if result.shadow else enforced).append(result)
         return enforced, shadow
 
-    async def _run(self, guard: _Guard, request: ActionRequest) -> GuardResult | None:
-        is_shadow = guard.settings.mode == "shadow"
+    def _run_inline(self, guard: _Guard, request: ActionRequest,
+                    outcomes: list[GuardResult | None],
+                    waiting: list[Awaitable[GuardResult | None]]) -> None:
         started = time.perf_counter_ns()
         try:
-            verdict = await self._call(guard, request)
-        except (_Timeout, asyncio.TimeoutError):
-            log.error("guard_timeout", guard=guard.name, action=request.action,
-                      tenant=request.tenant_id, timeout_ms=int(guard.timeout_s * 1000))
-            return _failure(guard, "guard_timeout",
-                            f"guard did not answer within {int(guard.timeout_s * 1000)} ms",
-                            is_shadow, _elapsed_us(started))
+            verdict = guard.check(request=request)
         except Exception as error:  # noqa: BLE001 - a guard's bug must not escape
-            log.error("guard_error", guard=guard.name, action=request.action,
-                      tenant=request.tenant_id, error=type(error).__name__, exc_info=error)
-            return _failure(guard, "guard_error", f"guard raised {type(error).__name__}",
-                            is_shadow, _elapsed_us(started))
+            outcomes.append(self._raised(guard, request, error, started))
+            return
+        if inspect.isawaitable(verdict):
+            waiting.append(self._settle(guard, request, self._bounded(guard, verdict), started))
+        elif _elapsed_us(started) > guard.timeout_s * 1e6:
+            outcomes.append(self._timed_out(guard, request, started))
+        else:
+            outcomes.append(self._result(guard, verdict, started))
+
+    async def _settle(self, guard: _Guard, request: ActionRequest, pending: Awaitable[Any],
+                      started: int) -> GuardResult | None:
+        try:
+            verdict = await pending
+        except (_Timeout, asyncio.TimeoutError):
+            return self._timed_out(guard, request, started)
+        except Exception as error:  # noqa: BLE001 - a guard's bug must not escape
+            return self._raised(guard, request, error, started)
+        return self._result(guard, verdict, started)
+
+    @staticmethod
+    def _result(guard: _Guard, verdict: Any, started: int) -> GuardResult | None:
         if verdict is None:
             return None
+        is_shadow = guard.settings.mode == "shadow"
         if not isinstance(verdict, GuardVerdict):
             log.error("guard_bad_return", guard=guard.name, returned=type(verdict).__name__)
             return _failure(guard, "guard_error", "guard returned an invalid verdict",
@@ -113,18 +141,33 @@ class GuardPipeline:
         return GuardResult.from_verdict(guard.name, verdict, shadow=is_shadow,
                                         duration_us=_elapsed_us(started))
 
+    @staticmethod
+    def _timed_out(guard: _Guard, request: ActionRequest, started: int) -> GuardResult | None:
+        log.error("guard_timeout", guard=guard.name, action=request.action,
+                  tenant=request.tenant_id, timeout_ms=int(guard.timeout_s * 1000))
+        return _failure(guard, "guard_timeout",
+                        f"guard did not answer within {int(guard.timeout_s * 1000)} ms",
+                        guard.settings.mode == "shadow", _elapsed_us(started))
+
+    @staticmethod
+    def _raised(guard: _Guard, request: ActionRequest, error: Exception,
+                started: int) -> GuardResult | None:
+        log.error("guard_error", guard=guard.name, action=request.action,
+                  tenant=request.tenant_id, error=type(error).__name__, exc_info=error)
+        return _failure(guard, "guard_error", f"guard raised {type(error).__name__}",
+                        guard.settings.mode == "shadow", _elapsed_us(started))
+
+    @staticmethod
+    async def _bounded(guard: _Guard, pending: Awaitable[Any]) -> Any:
+        async with asyncio.timeout(guard.timeout_s):
+            return await pending
+
     async def _call(self, guard: _Guard, request: ActionRequest) -> Any:
         if guard.is_async:
             # asyncio.timeout cancels the guard in place; wait_for would wrap it in one
             # more task per guard and call.
             async with asyncio.timeout(guard.timeout_s):
                 return await guard.check(request=request)
-        if guard.inline:
-            started = time.perf_counter()
-            verdict = guard.check(request=request)
-            if time.perf_counter() - started > guard.timeout_s:
-                raise _Timeout
-            return verdict
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, lambda: guard.check(request=request))
         return await asyncio.wait_for(future, guard.timeout_s)

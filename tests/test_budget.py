@@ -136,3 +136,24 @@ def test_bad_budgets_are_refused(operator, run_id, total, field) -> None:  # typ
         set_budget(operator, run_id, total)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert raised.value.details().startswith(field)
+
+
+def test_a_cached_budget_is_re_read_after_this_replica_records_a_cost(database_url) -> None:  # type: ignore[no-untyped-def]
+    from bastion.testing.harness import make_test_settings, running_server
+    from tests.conftest import Stubs
+
+    base = make_test_settings(database_url)
+    sections = {**base.plugin_sections, "budget": {"cache_ttl_s": 600}}
+    with running_server(make_test_settings(database_url, plugin_sections=sections)) as handle:
+        keys = handle.create_tenant()
+        with grpc.insecure_channel(handle.target) as channel:
+            agent, operator = Stubs(channel, keys.agent_token), Stubs(channel, keys.operator_token)
+            set_budget(operator, "cached", 1)
+            for _ in range(2):  # read once, then answered from the cache (inline, no task)
+                decision = agent.guard.Check(gpb.CheckRequest(action="llm", run_id="cached",
+                                                              estimated_cost_usd=2),
+                                             metadata=agent.metadata).decision
+                assert codes(decision) == ["budget_exceeded"]
+            assert spend(agent, "cached", 0.99).verdict == ALLOW    # 99%: paused
+            # The report dropped the cached entry: the pause is seen at once.
+            assert codes(spend(agent, "cached", 0)) == ["run_paused"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,11 +105,25 @@ class BudgetPlugin:
     def pause_fraction(self) -> float | None:
         return next((t.fraction for t in self.thresholds if t.action == "pause"), None)
 
+    # Runs on the event loop: a cached budget is judged at once; a miss returns a coroutine
+    # that reads it (the pipeline awaits it under the guard's deadline).
+    inline = True
+
     @hookimpl
-    async def bastion_guard_check(self, request: ActionRequest) -> GuardVerdict | None:
+    def bastion_guard_check(self, request: ActionRequest
+                            ) -> GuardVerdict | None | Awaitable[GuardVerdict | None]:
         if not request.run_id:
             return None
-        budget = await self._budget(request.tenant_id, request.run_id)
+        cached = self._cache.get((request.tenant_id, request.run_id))
+        if cached is not None and cached[0] > time.monotonic():
+            return self._judge(cached[1], request)
+        return self._read_and_judge(request)
+
+    async def _read_and_judge(self, request: ActionRequest) -> GuardVerdict | None:
+        return self._judge(await self._budget(request.tenant_id, request.run_id), request)
+
+    def _judge(self, budget: store.RunBudget | None,
+               request: ActionRequest) -> GuardVerdict | None:
         if budget is None or not budget.total_micros:
             return None
         return self.judge(budget, request)
