@@ -45,10 +45,11 @@ def content_hash(attributes: Mapping[str, Any]) -> str:
 
 def new_unit(run_id: str, priority: int, attributes: Mapping[str, Any],
              idempotency_key: str | None) -> store.NewUnit:
+    """The attributes are stored in their canonical form: the hashed text itself."""
+    canonical = canonical_json(dict(attributes))
     return store.NewUnit(unit_id=new_id("unit"), run_id=run_id, priority=priority,
-                         attributes_json=json.dumps(dict(attributes), sort_keys=True,
-                                                    ensure_ascii=False),
-                         content_hash=content_hash(attributes),
+                         attributes_json=canonical,
+                         content_hash=hashlib.sha256(canonical.encode()).hexdigest(),
                          idempotency_key=idempotency_key or None)
 
 

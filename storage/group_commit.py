@@ -8,6 +8,12 @@ batches grow by themselves; at concurrency 1 a batch is one request and nothing 
 
 If a batch fails, each of its requests is retried alone, so one bad request cannot fail
 the others: every request is either committed with all its writes or gets the error.
+
+Under concurrency the committer lingers briefly before committing (see
+:meth:`GroupCommitter._gather`): a batch's cost is mostly fixed (BEGIN, COMMIT and its
+fsync, and each statement's hand-back of the GIL from the busy event loop), and without a
+pause the committer took whatever had queued during the previous commit, about 4 requests
+at concurrency 64, for about 120 µs of CPU per request.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ class RetryBatch(Exception):
 
 
 _MAX_ATTEMPTS = 8
+_SIZE_WINDOW_S = 0.5
+_LINGER_STEP_S = 0.001
 
 
 def group_ops(ops: Sequence[WriteOp]) -> dict[type, list[WriteOp]]:
@@ -124,9 +132,17 @@ _STOP = object()
 class GroupCommitter:
     """Commits staged writes of concurrent requests in shared transactions."""
 
-    def __init__(self, database: Database, *, max_batch: int = 512) -> None:
+    def __init__(self, database: Database, *, max_batch: int = 512,
+                 linger_s: float = 0.002) -> None:
+        """:param linger_s: at most this long to wait for more requests before committing
+            a batch, and only while recent batches show concurrent requests (0: never)."""
         self._database = database
         self._max_batch = max_batch
+        self._linger_s = linger_s
+        # The largest batch of the current and the previous window: how many requests
+        # tend to be waiting at once (an estimate of the concurrency behind the queue).
+        self._sizes = [0, 0]
+        self._window_ends = 0.0
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -189,19 +205,49 @@ class GroupCommitter:
             if first is _STOP:
                 return
             batch: list[_Pending] = [first]  # type: ignore[list-item]
-            stop = False
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)  # type: ignore[arg-type]
+            stop = self._drain(batch) or self._gather(batch)
             self._commit_batch(batch)
             if stop:
                 return
+
+    def _drain(self, batch: list[_Pending]) -> bool:
+        """Moves what is queued into ``batch``; True when the stop marker was among it."""
+        while len(batch) < self._max_batch:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return False
+            if item is _STOP:
+                return True
+            batch.append(item)  # type: ignore[arg-type]
+        return False
+
+    def _gather(self, batch: list[_Pending]) -> bool:
+        """Waits up to ``linger_s`` for more requests while fewer have queued than the
+        recent largest batch; True when the stop marker arrived meanwhile.
+
+        A lone caller (recent batches of one) never waits. Sleeping releases the GIL, so
+        the event loop runs on undisturbed and hands over a larger batch: at concurrency
+        64 on SQLite batches grew from about 4 to 10 requests and the server's CPU per
+        Check fell by about 80 µs (see bench/RESULTS.md).
+        """
+        now = time.perf_counter()
+        if now >= self._window_ends:
+            self._sizes = [0, self._sizes[0]]
+            self._window_ends = now + _SIZE_WINDOW_S
+        expected = min(max(self._sizes), self._max_batch)
+        stop = False
+        if self._linger_s > 0 and len(batch) < expected:
+            deadline = now + self._linger_s
+            while len(batch) < expected and not stop:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    break
+                time.sleep(min(remaining, _LINGER_STEP_S))
+                stop = self._drain(batch)
+        if len(batch) > self._sizes[0]:
+            self._sizes[0] = len(batch)
+        return stop
 
     def apply_batch(self, batch: list[_Pending]) -> None:
         """Commits ``batch`` now, on the calling thread (tests; what the committer thread
