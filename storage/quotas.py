@@ -282,6 +282,15 @@ class QuotaReserve:
         self.outcome.throttled_until = until
 
 
+def dry_run(db: Database, op: QuotaReserve) -> ReserveOutcome:
+    """What ``op`` would grant, decided against the real counters in a transaction that
+    is rolled back (shadow mode)."""
+    with db.engine.connect() as conn, conn.begin() as transaction:
+        QuotaReserve.apply_all(conn, [op])
+        transaction.rollback()
+    return op.outcome
+
+
 _KEY = sa.tuple_(COUNTERS.c.tenant_id, COUNTERS.c.resource, COUNTERS.c.period)
 _WRITE_COUNTER = sa.update(COUNTERS).where(
     COUNTERS.c.tenant_id == sa.bindparam("k_tenant"),

@@ -194,3 +194,22 @@ def test_cli_sets_and_shows_a_quota(agent, server, tenant, capsys, monkeypatch) 
                      "--total-usd", "2.5", *url]) == 0
     assert json.loads(capsys.readouterr().out)["total_usd"] == 2.5
     assert cli.main(["budget", "show", "--tenant", tenant.name, "--run", "nope", *url]) == 1
+
+
+def test_in_shadow_mode_the_quota_guard_reports_and_reserves_nothing(database_url) -> None:  # type: ignore[no-untyped-def]
+    from bastion.runtime.config import GuardSettings
+    from bastion.testing.harness import make_test_settings, running_server
+    from tests.conftest import Stubs
+
+    settings_ = make_test_settings(database_url, guards={"quota": GuardSettings(mode="shadow")})
+    with running_server(settings_) as handle:
+        keys = handle.create_tenant()
+        with grpc.insecure_channel(handle.target) as channel:
+            agent, admin = Stubs(channel, keys.agent_token), Stubs(channel, keys.admin_token)
+            set_quota(admin, limits={"tokens": 10})
+            decision = check(agent, resources={"tokens": 50})
+            assert decision.verdict == ALLOW
+            assert [(r.guard, r.verdict, r.shadow) for r in decision.shadow_results] == [
+                ("quota", DENY, True)]
+            assert check(agent, resources={"tokens": 5}).verdict == ALLOW
+            assert usage(admin)["tokens"] == 0

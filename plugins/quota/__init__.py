@@ -100,15 +100,9 @@ class QuotaPlugin:
             run_id=request.run_id, task_id=request.task_id, items=items, now=now,
             throttle_until=now + dt.timedelta(seconds=self.policy.throttle_window_s))
         if self.shadow:  # evaluated, never changing usage: see what a grant would do
-            return await asyncio.to_thread(self._dry_run, op)
+            assert self.database is not None
+            return await asyncio.to_thread(store.dry_run, self.database, op)
         await self.committer.commit_async([op])
-        return op.outcome
-
-    def _dry_run(self, op: store.QuotaReserve) -> store.ReserveOutcome:
-        assert self.database is not None
-        with self.database.engine.connect() as conn, conn.begin() as transaction:
-            store.QuotaReserve.apply_all(conn, [op])
-            transaction.rollback()
         return op.outcome
 
     def _verdict(self, items: list[store.ReserveItem], outcome: store.ReserveOutcome,
