@@ -58,7 +58,6 @@ class RetryBatch(Exception):
 
 _MAX_ATTEMPTS = 8
 _SIZE_WINDOW_S = 0.5
-_LINGER_STEP_S = 0.001
 
 
 def group_ops(ops: Sequence[WriteOp]) -> dict[type, list[WriteOp]]:
@@ -143,6 +142,8 @@ class GroupCommitter:
         # tend to be waiting at once (an estimate of the concurrency behind the queue).
         self._sizes = [0, 0]
         self._window_ends = 0.0
+        self._wanted = 0  # while lingering: how many more requests end the wait early
+        self._enough = threading.Event()
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -181,6 +182,7 @@ class GroupCommitter:
             return
         pending = _Pending(ops)
         self._queue.put(pending)
+        self._queued()
         assert pending.done is not None
         pending.done.wait()
         if pending.error is not None:
@@ -195,6 +197,7 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         pending = _Pending(ops, loop, loop.create_future())
         self._queue.put(pending)
+        self._queued()
         assert pending.future is not None
         # A cancelled caller cancels the future; the committer then skips it (_resolve_all).
         await pending.future
@@ -226,10 +229,10 @@ class GroupCommitter:
         """Waits up to ``linger_s`` for more requests while fewer have queued than the
         recent largest batch; True when the stop marker arrived meanwhile.
 
-        A lone caller (recent batches of one) never waits. Sleeping releases the GIL, so
-        the event loop runs on undisturbed and hands over a larger batch: at concurrency
-        64 on SQLite batches grew from about 4 to 10 requests and the server's CPU per
-        Check fell by about 80 µs (see bench/RESULTS.md).
+        A lone caller (recent batches of one) never waits; the wait ends early once as
+        many requests as the recent largest batch have queued (:meth:`_queued` wakes it).
+        Waiting releases the GIL, so the event loop runs on undisturbed and hands over a
+        larger batch (measurements in bench/RESULTS.md, 2026-11-25).
         """
         now = time.perf_counter()
         if now >= self._window_ends:
@@ -238,16 +241,21 @@ class GroupCommitter:
         expected = min(max(self._sizes), self._max_batch)
         stop = False
         if self._linger_s > 0 and len(batch) < expected:
-            deadline = now + self._linger_s
-            while len(batch) < expected and not stop:
-                remaining = deadline - time.perf_counter()
-                if remaining <= 0:
-                    break
-                time.sleep(min(remaining, _LINGER_STEP_S))
-                stop = self._drain(batch)
+            self._enough.clear()
+            self._wanted = expected - len(batch)
+            if self._queue.qsize() < self._wanted:
+                self._enough.wait(self._linger_s)
+            self._wanted = 0
+            stop = self._drain(batch)
         if len(batch) > self._sizes[0]:
             self._sizes[0] = len(batch)
         return stop
+
+    def _queued(self) -> None:
+        """After a put: wakes a lingering committer once enough requests have queued."""
+        wanted = self._wanted
+        if wanted and self._queue.qsize() >= wanted:
+            self._enough.set()
 
     def apply_batch(self, batch: list[_Pending]) -> None:
         """Commits ``batch`` now, on the calling thread (tests; what the committer thread
