@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -65,3 +67,47 @@ def test_one_failing_request_does_not_fail_its_batch(two_processes) -> None:  # 
     records = list(store.iter_entries(db, "tnt_y", from_sequence=1, limit=10))
     assert [r.subject_id for r in records] == ["s1", "s3"]  # nothing of the failed request
     assert verify(records, SEALER, None).chain_ok
+
+
+
+def test_concurrent_callers_share_batches_and_a_lone_caller_does_not_linger(two_processes) -> None:  # type: ignore[no-untyped-def]
+    _, _, db = two_processes
+    committer = GroupCommitter(db, linger_s=0.5)
+    committer.start()
+    try:
+        # Alone (no recent batch of more than one): committed at once.
+        started = time.perf_counter()
+        committer.commit([_append("tnt_z", 0)])
+        assert time.perf_counter() - started < 0.4
+        for round_ in range(3):
+            threads = [threading.Thread(target=committer.commit,
+                                        args=([_append("tnt_z", 1 + round_ * 8 + i)],))
+                       for i in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        committer.stop()
+    assert committer.requests == 25 and committer.batches < 25
+    records = list(store.iter_entries(db, "tnt_z", from_sequence=1, limit=100))
+    assert [r.subject_id for r in records][:1] == ["s0"] and len(records) == 25
+    assert verify(records, SEALER, None).chain_ok
+
+
+def test_the_linger_ends_once_the_recent_batch_size_has_queued(two_processes) -> None:  # type: ignore[no-untyped-def]
+    _, _, db = two_processes
+    committer = GroupCommitter(db, linger_s=30.0)
+    committer._sizes, committer._window_ends = [4, 4], float("inf")  # recent batches of 4
+
+    def enqueue_three() -> None:
+        time.sleep(0.05)
+        for n in range(3):
+            committer._queue.put(_Pending([_append("tnt_w", n)]))
+            committer._queued()
+
+    batch = [_Pending([_append("tnt_w", 9)])]
+    threading.Thread(target=enqueue_three).start()
+    started = time.perf_counter()
+    assert committer._gather(batch) is False
+    assert len(batch) == 4 and time.perf_counter() - started < 10
