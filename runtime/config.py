@@ -63,6 +63,9 @@ class Settings:
     auth_cache_ttl_s: float = 5.0
     # Units of work (SPEC W1, W2): a unit whose last heartbeat is older than
     # zombie_timeout_s is reclaimed by the sweeper (every zombie_sweep_interval_s; 0: off).
+    # A lease's deadline: lease_ttl_s after the lease or the last heartbeat, capped at
+    # zombie_timeout_s (no unit is reclaimed before the deadline its holder was given).
+    lease_ttl_s: float = 300.0
     zombie_timeout_s: float = 300.0
     zombie_sweep_interval_s: float = 60.0
     # A unit reclaimed more often than this FAILS (reason zombie); preempted more: FAILS
@@ -129,6 +132,9 @@ _ENV = {
     "BASTION_DB_POOL_SIZE": ("db_pool_size", int),
     "BASTION_ZOMBIE_TIMEOUT_S": ("zombie_timeout_s", float),
     "BASTION_ZOMBIE_SWEEP_INTERVAL_S": ("zombie_sweep_interval_s", float),
+    "BASTION_LEASE_TTL_S": ("lease_ttl_s", float),
+    "BASTION_MAX_RECLAIMS": ("max_reclaims", int),
+    "BASTION_MAX_PREEMPTIONS": ("max_preemptions", int),
 }
 
 # Plugin settings that may come from the environment: env var -> (plugin, key, parser).
@@ -187,4 +193,7 @@ def _validate(settings: Settings) -> None:
     for name, guard in settings.guards.items():
         if guard.mode not in ("enforce", "shadow"):
             raise ValueError(f"guards.{name}.mode must be 'enforce' or 'shadow'")
+    for name in ("lease_ttl_s", "zombie_timeout_s", "max_reclaims", "max_preemptions"):
+        if getattr(settings, name) < 0:
+            raise ValueError(f"{name} must be >= 0")
 

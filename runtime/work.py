@@ -8,7 +8,7 @@ Status changes and what may make them:
 | submit | — | PENDING | any caller of the tenant |
 | lease | PENDING | ACTIVE | any caller; the lease goes to its worker id |
 | heartbeat, checkpoint | ACTIVE | (same) | the lease holder |
-| complete / fail | ACTIVE | COMPLETED / FAILED | the lease holder |
+| complete / fail | ACTIVE | COMPLETED / FAILED | the lease holder (again: a no-op) |
 | preempt | ACTIVE, PENDING | PREEMPTED (FAILED after max_preemptions) | any caller; never P0 |
 | resume | PREEMPTED, PAUSED | PENDING | any caller |
 | zombie reclaim | ACTIVE, heartbeat too old | PENDING (FAILED after max_reclaims) | the sweeper |
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,14 @@ def new_unit(run_id: str, priority: int, attributes: Mapping[str, Any],
                          idempotency_key=idempotency_key or None)
 
 
+_LEASE_ID = re.compile(r"^lease_[0-9a-f]{32}$")
+
+
+def is_lease_id(value: str) -> bool:
+    """Whether ``value`` has the form of the lease ids :meth:`WorkQueue.lease` issues."""
+    return bool(_LEASE_ID.match(value))
+
+
 def raise_refusal(op: store.ChangeUnit) -> store.Unit:
     """The changed unit, or the refusal as the matching error."""
     if op.refusal is not None:
@@ -65,27 +74,68 @@ def raise_refusal(op: store.ChangeUnit) -> store.Unit:
 
 @dataclass(frozen=True)
 class Verification:
+    """``ok`` when the stored attributes still hash to the unit's content hash and that
+    hash is the one its append-only history last recorded; otherwise ``problem`` says what
+    drifted."""
+
     ok: bool
     stored_hash: str
     computed_hash: str
+    history_hash: str
+    problem: str
 
 
 def verify(db: Database, tenant_id: str, unit_id: str) -> Verification:
     unit = store.get_unit(db, tenant_id, unit_id)
     if unit is None:
         raise NotFound(f"unit {unit_id} not found")
-    computed = content_hash(json.loads(unit.attributes_json))
-    return Verification(computed == unit.content_hash, unit.content_hash, computed)
+    history = store.get_history(db, tenant_id, unit_id)
+    recorded = history[-1].new_hash if history else ""
+    try:
+        attributes = json.loads(unit.attributes_json)
+        computed = content_hash(attributes) if isinstance(attributes, dict) else ""
+    except (ValueError, TypeError, RecursionError):
+        computed = ""  # not JSON any more (or not canonicalisable): drift by definition
+    if not computed:
+        problem = "the stored attributes are not a JSON object"
+    elif computed != unit.content_hash:
+        problem = "the stored attributes do not hash to the content hash"
+    elif recorded != unit.content_hash:
+        problem = "the content hash differs from the one the history recorded"
+    else:
+        problem = ""
+    return Verification(not problem, unit.content_hash, computed, recorded, problem)
 
 
 class WorkQueue:
-    """Builds the write ops of each change with the configured limits."""
+    """Builds the write ops of each change with the configured limits, and remembers which
+    queues this process last found empty (see :meth:`maybe_idle`)."""
+
+    _MAX_IDLE = 10_000
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._idle: set[tuple[str, str]] = set()
+
+    def maybe_idle(self, tenant_id: str, run_id: str) -> bool:
+        """Whether this process's last Lease on (tenant, run) found nothing pending. Then
+        the next one probes with a read first: a worker polling an empty queue costs one
+        indexed read, not a guarded, ledgered decision per poll."""
+        return (tenant_id, run_id) in self._idle
+
+    def lease_result(self, tenant_id: str, run_id: str, found: bool) -> None:
+        if found:
+            self._idle.discard((tenant_id, run_id))
+            return
+        if len(self._idle) >= self._MAX_IDLE:
+            self._idle.clear()
+        self._idle.add((tenant_id, run_id))
 
     def lease_expiry(self, now: dt.datetime) -> dt.datetime:
-        return now + dt.timedelta(seconds=self.settings.zombie_timeout_s)
+        """The deadline for the next heartbeat: ``lease_ttl_s`` on, capped at the zombie
+        timeout (a unit is never reclaimed before the deadline its holder was given)."""
+        settings = self.settings
+        return now + dt.timedelta(seconds=min(settings.lease_ttl_s, settings.zombie_timeout_s))
 
     def submit(self, tenant_id: str, units: list[store.NewUnit], actor: str) -> store.SubmitUnits:
         return store.SubmitUnits(tenant_id=tenant_id, units=units, actor=actor, now=utcnow())

@@ -5,16 +5,24 @@ Every status change writes its history row in the same transaction. State change
 write ops committed by the group committer (concurrent requests share a transaction);
 results (the leased unit, the new state, a refusal) are set on the op for the caller to
 read after commit. Leasing never hands one unit to two workers: PostgreSQL takes the next
-unit with ``FOR UPDATE SKIP LOCKED`` and re-checks ``status = 'PENDING'`` in the UPDATE;
+units with ``FOR UPDATE SKIP LOCKED`` and re-checks ``status = 'PENDING'`` in the UPDATE;
 SQLite serialises writers (BEGIN IMMEDIATE), so select-then-update is safe there.
+
+The hot ops (submit, lease, the lease holder's changes) run a fixed number of statements
+per batch, whatever its size, on the driver's cursor (like the ledger append, see
+``storage/ledger.py``): under load the committer thread competes with the event loop for
+the GIL, every statement hands the GIL back and waits to win it again, and SQLAlchemy's
+per-statement Python work was most of the work queue's cost. PostgreSQL: submit is one
+statement, a lease batch one statement per tenant (and run), holder changes two. The column
+lists below are the models'; the tests read every row back through SQLAlchemy on both
+engines.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from types import SimpleNamespace
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,8 +36,10 @@ from bastion.storage.group_commit import RetryBatch, WriteOp, apply_grouped, gro
 PENDING, ACTIVE, COMPLETED, FAILED, PREEMPTED, PAUSED = (
     "PENDING", "ACTIVE", "COMPLETED", "FAILED", "PREEMPTED", "PAUSED")
 STATUSES = (PENDING, ACTIVE, COMPLETED, FAILED, PREEMPTED, PAUSED)
-_ROWS_PER_INSERT = 1000
-_COPY_FROM = 100
+MAX_PREEMPTIONS = 3
+_ROWS_PER_CHUNK = 1000
+_COPY_FROM = 100          # PostgreSQL: batches of this many units or more go through COPY
+_MAX_PARAMETERS = 30_000  # per statement: within SQLite's (32,766) and PostgreSQL's limits
 
 
 class UnitRow(TenantScoped, Base):
@@ -49,8 +59,11 @@ class UnitRow(TenantScoped, Base):
     attributes_json: Mapped[str] = mapped_column(sa.Text)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(256), nullable=True)
+    # The current lease while ACTIVE; after Complete or Fail, the lease that did it (so the
+    # same holder's retry is recognised). Cleared by preemption, pausing and reclaims.
     lease_id: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     lease_holder: Mapped[str | None] = mapped_column(sa.String(256), nullable=True)
+    leased_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     progress: Mapped[float] = mapped_column(sa.Float)
@@ -84,6 +97,27 @@ class UnitHistoryRow(TenantScoped, Base):
 UNITS = UnitRow.__table__
 HISTORY = UnitHistoryRow.__table__
 
+# Column orders for the driver-level statements (the models' columns).
+_UNIT_COLUMNS = ("id", "tenant_id", "run_id", "status", "priority", "attributes_json",
+                 "content_hash", "idempotency_key", "lease_id", "lease_holder", "leased_at",
+                 "last_heartbeat_at", "lease_expires_at", "progress", "checkpoint_json",
+                 "preemption_count", "reclaim_count", "failure_reason", "created_at",
+                 "updated_at")
+_UNIT_TIMES = frozenset({"leased_at", "last_heartbeat_at", "lease_expires_at", "created_at",
+                         "updated_at"})
+_HISTORY_COLUMNS = ("tenant_id", "unit_id", "prev_status", "new_status", "prev_hash",
+                    "new_hash", "reason", "metadata_json", "actor", "at")
+# What a change by the lease holder, an operator or a guard may set (besides the keys).
+_MUTABLE = ("status", "lease_id", "lease_holder", "leased_at", "last_heartbeat_at",
+            "lease_expires_at", "progress", "checkpoint_json", "preemption_count",
+            "failure_reason", "updated_at")
+_PG_TYPES = {"status": "text", "lease_id": "text", "lease_holder": "text",
+             "leased_at": "timestamptz", "last_heartbeat_at": "timestamptz",
+             "lease_expires_at": "timestamptz", "progress": "float8", "checkpoint_json": "text",
+             "preemption_count": "int4", "failure_reason": "text", "updated_at": "timestamptz",
+             "tenant_id": "text", "id": "text"}
+_SELECT_UNITS = f"SELECT {', '.join(_UNIT_COLUMNS)} FROM work_units"
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -105,16 +139,26 @@ class Unit:
     failure_reason: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    leased_at: dt.datetime | None = None
 
 
-def _unit(row: Any) -> Unit:
-    def utc(value: dt.datetime | None) -> dt.datetime | None:
-        return as_utc(value) if value is not None else None
-    return Unit(row.id, row.tenant_id, row.run_id, row.status, row.priority,
-                row.attributes_json, row.content_hash, row.lease_id, row.lease_holder,
-                utc(row.last_heartbeat_at), utc(row.lease_expires_at), row.progress,
-                row.checkpoint_json, row.preemption_count, row.reclaim_count,
-                row.failure_reason, as_utc(row.created_at), as_utc(row.updated_at))
+def _time(value: Any) -> dt.datetime | None:
+    """A timestamp as read from either engine (SQLite through the driver: text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+def _unit(row: Mapping[str, Any]) -> Unit:
+    return Unit(row["id"], row["tenant_id"], row["run_id"], row["status"], row["priority"],
+                row["attributes_json"], row["content_hash"], row["lease_id"],
+                row["lease_holder"], _time(row["last_heartbeat_at"]),
+                _time(row["lease_expires_at"]), row["progress"], row["checkpoint_json"],
+                row["preemption_count"], row["reclaim_count"], row["failure_reason"],
+                _time(row["created_at"]), _time(row["updated_at"]),  # type: ignore[arg-type]
+                _time(row["leased_at"]))
 
 
 @dataclass(frozen=True)
@@ -129,37 +173,152 @@ class HistoryEntry:
     at: dt.datetime
 
 
-def history_row(unit: Any, new_status: str, *, reason: str, actor: str, now: dt.datetime,
-                metadata: Mapping[str, Any] | None = None,
-                new_hash: str | None = None) -> dict[str, Any]:
-    return {"tenant_id": unit.tenant_id, "unit_id": unit.id, "prev_status": unit.status,
-            "new_status": new_status, "prev_hash": unit.content_hash,
-            "new_hash": new_hash or unit.content_hash, "reason": reason[:256],
-            "metadata_json": json.dumps(dict(metadata or {}), sort_keys=True),
-            "actor": actor[:256], "at": now}
+# -- driver-level SQL ------------------------------------------------------------------------
+
+class _Driver:
+    """The engine's parameter style and timestamp format for statements on the DBAPI
+    cursor, inside the transaction SQLAlchemy opened."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.postgresql = conn.dialect.name == "postgresql"
+        self.mark = "%s" if self.postgresql else "?"
+
+    def time(self, value: dt.datetime | None) -> Any:
+        """SQLite: SQLAlchemy's DATETIME text in UTC (so text comparisons order by time)."""
+        if value is None or self.postgresql or isinstance(value, str):
+            return value  # (text: as read back from SQLite)
+        t = as_utc(value)
+        return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
+            t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+
+    def marks(self, count: int) -> str:
+        return "(" + ", ".join([self.mark] * count) + ")"
+
+    def unit_params(self, row: Mapping[str, Any]) -> list[Any]:
+        return [self.time(row[c]) if c in _UNIT_TIMES else row[c] for c in _UNIT_COLUMNS]
+
+    def history_params(self, row: Sequence[Any]) -> list[Any]:
+        return [*row[:9], self.time(row[9])]
 
 
-def _insert(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Multi-row INSERT; on PostgreSQL large batches go through COPY (SubmitMany and the
-    zombie protocol write thousands of rows: COPY is several times cheaper per row)."""
-    if not rows:
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values)) for values in cursor.fetchall()]
+
+
+def _insert_sql(driver: _Driver, table: str, columns: Sequence[str], count: int) -> str:
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+            + ", ".join([driver.marks(len(columns))] * count))
+
+
+def _insert_units_and_history(cursor: Any, driver: _Driver, units: Sequence[Mapping[str, Any]],
+                              history: Sequence[Sequence[Any]]) -> None:
+    """Multi-row INSERTs (PostgreSQL: both in one statement; large batches through COPY,
+    several times cheaper per row)."""
+    if driver.postgresql and len(units) + len(history) >= _COPY_FROM:
+        _copy(cursor, "work_units", _UNIT_COLUMNS, [[u[c] for c in _UNIT_COLUMNS] for u in units])
+        _copy(cursor, "work_unit_history", _HISTORY_COLUMNS, history)
         return
-    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
-        columns = list(rows[0])
-        cursor = conn.connection.cursor()
-        try:
-            with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([row[c] for c in columns])
-        finally:
-            cursor.close()
+    per_unit = len(_UNIT_COLUMNS) + len(_HISTORY_COLUMNS)
+    if driver.postgresql and units and len(units) == len(history) and \
+            len(units) * per_unit <= _MAX_PARAMETERS:
+        cursor.execute(
+            "WITH inserted AS (" + _insert_sql(driver, "work_units", _UNIT_COLUMNS, len(units))
+            + ") " + _insert_sql(driver, "work_unit_history", _HISTORY_COLUMNS, len(history)),
+            [p for u in units for p in driver.unit_params(u)]
+            + [p for h in history for p in driver.history_params(h)])
         return
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        conn.execute(sa.insert(table), list(rows[start:start + _ROWS_PER_INSERT]))
+    step = _MAX_PARAMETERS // len(_UNIT_COLUMNS)
+    for start in range(0, len(units), step):
+        chunk = units[start:start + step]
+        cursor.execute(_insert_sql(driver, "work_units", _UNIT_COLUMNS, len(chunk)),
+                       [p for u in chunk for p in driver.unit_params(u)])
+    _insert_history(cursor, driver, history)
 
 
-def _insert_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    _insert(conn, HISTORY, rows)
+def _insert_history(cursor: Any, driver: _Driver, history: Sequence[Sequence[Any]]) -> None:
+    if driver.postgresql and len(history) >= _COPY_FROM:
+        _copy(cursor, "work_unit_history", _HISTORY_COLUMNS, history)
+        return
+    step = _MAX_PARAMETERS // len(_HISTORY_COLUMNS)
+    for start in range(0, len(history), step):
+        chunk = history[start:start + step]
+        cursor.execute(_insert_sql(driver, "work_unit_history", _HISTORY_COLUMNS, len(chunk)),
+                       [p for h in chunk for p in driver.history_params(h)])
+
+
+def _copy(cursor: Any, table: str, columns: Sequence[str],
+          rows: Iterable[Sequence[Any]]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _lock_units(cursor: Any, driver: _Driver,
+                keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The units (tenant, id) as rows, locked (PostgreSQL; in id order, so two committers
+    cannot deadlock)."""
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    if driver.postgresql:
+        cursor.execute(_SELECT_UNITS + " WHERE (tenant_id, id) IN (SELECT * FROM "
+                       "unnest(%s::text[], %s::text[])) ORDER BY id FOR UPDATE",
+                       [[t for t, _ in ordered], [u for _, u in ordered]])
+        return {(r["tenant_id"], r["id"]): r for r in _rows(cursor)}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(ordered), _ROWS_PER_CHUNK):
+        chunk = ordered[start:start + _ROWS_PER_CHUNK]
+        cursor.execute(_SELECT_UNITS + " WHERE (tenant_id, id) IN (VALUES "
+                       + ", ".join(["(?, ?)"] * len(chunk)) + ")",
+                       [v for key in chunk for v in key])
+        found.update({(r["tenant_id"], r["id"]): r for r in _rows(cursor)})
+    return found
+
+
+def _update_units(cursor: Any, driver: _Driver, rows: Sequence[Mapping[str, Any]],
+                  history: Sequence[Sequence[Any]]) -> None:
+    """Writes the mutable columns of ``rows`` (locked, read by :func:`_lock_units`) and
+    appends ``history``: PostgreSQL in one statement (up to 1,000 rows)."""
+    keyed = ("tenant_id", "id", *_MUTABLE)
+    if driver.postgresql:
+        for start in range(0, max(len(rows), len(history)), _ROWS_PER_CHUNK):
+            chunk = rows[start:start + _ROWS_PER_CHUNK]
+            logged = history[start:start + _ROWS_PER_CHUNK]
+            update = ("UPDATE work_units u SET "
+                      + ", ".join(f"{c} = v.{c}" for c in _MUTABLE)
+                      + " FROM unnest(" + ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in keyed)
+                      + f") AS v({', '.join(keyed)}) WHERE u.tenant_id = v.tenant_id "
+                      "AND u.id = v.id")
+            params: list[Any] = [[r[c] for r in chunk] for c in keyed]
+            if logged:
+                statement = ("WITH updated AS (" + update + ") "
+                             + _insert_sql(driver, "work_unit_history", _HISTORY_COLUMNS,
+                                           len(logged)))
+                params += [p for h in logged for p in driver.history_params(h)]
+            else:
+                statement = update
+            cursor.execute(statement, params)
+        return
+    step = _MAX_PARAMETERS // len(keyed)
+    for start in range(0, len(rows), step):
+        chunk = rows[start:start + step]
+        cursor.execute(
+            "UPDATE work_units SET "
+            + ", ".join(f"{c} = v.column{i + 3}" for i, c in enumerate(_MUTABLE))
+            + " FROM (VALUES " + ", ".join([driver.marks(len(keyed))] * len(chunk))
+            + ") AS v WHERE work_units.tenant_id = v.column1 AND work_units.id = v.column2",
+            [driver.time(r[c]) if c in _UNIT_TIMES else r[c] for r in chunk for c in keyed])
+    _insert_history(cursor, driver, history)
+
+
+def history_row(unit: Mapping[str, Any], new_status: str, *, reason: str, actor: str,
+                now: dt.datetime, metadata: Mapping[str, Any] | None = None,
+                ) -> tuple[Any, ...]:
+    """A history row (in ``_HISTORY_COLUMNS`` order) for ``unit`` (its state before)."""
+    return (unit["tenant_id"], unit["id"], unit["status"], new_status, unit["content_hash"],
+            unit["content_hash"], reason[:256],
+            json.dumps(dict(metadata or {}), sort_keys=True), actor[:256], now)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -168,7 +327,32 @@ def get_unit(db: Database, tenant_id: str, unit_id: str) -> Unit | None:
     with db.read() as session:
         row = session.execute(sa.select(UNITS).where(
             UNITS.c.tenant_id == tenant_id, UNITS.c.id == unit_id)).first()
-    return None if row is None else _unit(row)
+    return None if row is None else _unit(row._mapping)
+
+
+def list_units(db: Database, tenant_id: str, *, run_id: str = "",
+               statuses: Collection[str] = (), after: str = "", limit: int = 100) -> list[Unit]:
+    """The tenant's units in id (creation) order, after the unit id ``after``."""
+    query = sa.select(UNITS).where(UNITS.c.tenant_id == tenant_id).order_by(UNITS.c.id).limit(
+        limit)
+    if run_id:
+        query = query.where(UNITS.c.run_id == run_id)
+    if statuses:
+        query = query.where(UNITS.c.status.in_(list(statuses)))
+    if after:
+        query = query.where(UNITS.c.id > after)
+    with db.read() as session:
+        return [_unit(r._mapping) for r in session.execute(query).all()]
+
+
+def has_pending(db: Database, tenant_id: str, run_id: str = "") -> bool:
+    """Whether the tenant (run) has a PENDING unit: one indexed probe."""
+    query = sa.select(UNITS.c.id).where(UNITS.c.tenant_id == tenant_id,
+                                        UNITS.c.status == PENDING).limit(1)
+    if run_id:
+        query = query.where(UNITS.c.run_id == run_id)
+    with db.read() as session:
+        return session.execute(query).first() is not None
 
 
 def get_history(db: Database, tenant_id: str, unit_id: str) -> list[HistoryEntry]:
@@ -201,8 +385,8 @@ class NewUnit:
 
 class SubmitUnits:
     """Inserts units as PENDING, each with its creation history row. A unit whose
-    idempotency key the tenant already used is not inserted: ``unit_ids`` then holds the
-    existing unit's id and ``created`` is False for it."""
+    idempotency key the tenant already used (before, or earlier in the same batch) is not
+    inserted: ``unit_ids`` then holds the existing unit's id and ``created`` is False."""
 
     apply_order: ClassVar[int] = 10
 
@@ -216,102 +400,169 @@ class SubmitUnits:
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["SubmitUnits"]) -> None:
-        rows, history = [], []
-        for op in ops:
-            existing = op._existing(conn)
-            op.unit_ids, op.created, op.first = [], [], None
-            for unit in op.units:
-                found = existing.get(unit.idempotency_key) if unit.idempotency_key else None
-                if found is None and unit.idempotency_key:
-                    existing[unit.idempotency_key] = unit.unit_id  # twice in one request
-                op.unit_ids.append(found or unit.unit_id)
-                op.created.append(found is None)
-                if found is not None:
+        driver = _Driver(conn)
+        cursor = conn.connection.cursor()
+        try:
+            known = _existing_keys(cursor, driver, ops)
+            rows: list[dict[str, Any]] = []
+            history: list[tuple[Any, ...]] = []
+            for op in ops:
+                op.unit_ids, op.created, op.first = [], [], None
+                for unit in op.units:
+                    key = (op.tenant_id, unit.idempotency_key)
+                    found = known.get(key) if unit.idempotency_key else None
+                    row = found if found is not None else op._row(unit)
+                    op.unit_ids.append(row["id"])
+                    op.created.append(found is None)
                     if len(op.units) == 1:
-                        op.first = _unit(conn.execute(sa.select(UNITS).where(
-                            UNITS.c.id == found)).first())
-                    continue
-                rows.append(op._row(unit))
-                if len(op.units) == 1:
-                    op.first = _unit(SimpleNamespace(**rows[-1]))
-                history.append({
-                    "tenant_id": op.tenant_id, "unit_id": unit.unit_id, "prev_status": "",
-                    "new_status": PENDING, "prev_hash": "", "new_hash": unit.content_hash,
-                    "reason": "submitted", "metadata_json": "{}", "actor": op.actor[:256],
-                    "at": op.now})
-        _insert(conn, UNITS, rows)
-        _insert_history(conn, history)
-
-    def _existing(self, conn: sa.Connection) -> dict[str, str]:
-        keys = [u.idempotency_key for u in self.units if u.idempotency_key]
-        if not keys:
-            return {}
-        found = conn.execute(sa.select(UNITS.c.idempotency_key, UNITS.c.id).where(
-            UNITS.c.tenant_id == self.tenant_id, UNITS.c.idempotency_key.in_(keys))).all()
-        return {k: i for k, i in found}
+                        op.first = _unit(row)
+                    if found is not None:
+                        continue
+                    if unit.idempotency_key:
+                        known[key] = row
+                    rows.append(row)
+                    history.append((op.tenant_id, unit.unit_id, "", PENDING, "",
+                                    unit.content_hash, "submitted", "{}", op.actor[:256],
+                                    op.now))
+            _insert_units_and_history(cursor, driver, rows, history)
+        finally:
+            cursor.close()
 
     def _row(self, unit: NewUnit) -> dict[str, Any]:
         return {"id": unit.unit_id, "tenant_id": self.tenant_id, "run_id": unit.run_id,
                 "status": PENDING, "priority": unit.priority,
                 "attributes_json": unit.attributes_json, "content_hash": unit.content_hash,
                 "idempotency_key": unit.idempotency_key, "lease_id": None,
-                "lease_holder": None, "last_heartbeat_at": None, "lease_expires_at": None,
-                "progress": 0.0, "checkpoint_json": None, "preemption_count": 0,
-                "reclaim_count": 0, "failure_reason": "", "created_at": self.now,
-                "updated_at": self.now}
+                "lease_holder": None, "leased_at": None, "last_heartbeat_at": None,
+                "lease_expires_at": None, "progress": 0.0, "checkpoint_json": None,
+                "preemption_count": 0, "reclaim_count": 0, "failure_reason": "",
+                "created_at": self.now, "updated_at": self.now}
+
+
+def _existing_keys(cursor: Any, driver: _Driver, ops: Sequence[SubmitUnits]
+                   ) -> dict[tuple[str, str | None], dict[str, Any]]:
+    """The stored units of the batch's idempotency keys, by (tenant, key)."""
+    wanted: dict[str, set[str]] = {}
+    for op in ops:
+        for unit in op.units:
+            if unit.idempotency_key:
+                wanted.setdefault(op.tenant_id, set()).add(unit.idempotency_key)
+    found: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for tenant_id, keys in wanted.items():
+        listed = sorted(keys)
+        for start in range(0, len(listed), _ROWS_PER_CHUNK):
+            chunk = listed[start:start + _ROWS_PER_CHUNK]
+            cursor.execute(_SELECT_UNITS + f" WHERE tenant_id = {driver.mark} AND "
+                           f"idempotency_key IN ({', '.join([driver.mark] * len(chunk))})",
+                           [tenant_id, *chunk])
+            found.update({(tenant_id, r["idempotency_key"]): r for r in _rows(cursor)})
+    return found
 
 
 # -- leasing -------------------------------------------------------------------------------
 
+_RETURNING = ", ".join(f"u.{c}" for c in _UNIT_COLUMNS)
+_PG_LEASE = """
+WITH picked AS (
+    SELECT id, priority, created_at FROM work_units
+    WHERE tenant_id = %(tenant)s AND status = 'PENDING' {run}
+    ORDER BY priority, created_at, id LIMIT %(count)s FOR UPDATE SKIP LOCKED),
+ranked AS (SELECT id, row_number() OVER (ORDER BY priority, created_at, id) AS n FROM picked),
+wanted AS (
+    SELECT * FROM unnest(%(lease_ids)s::text[], %(holders)s::text[], %(nows)s::timestamptz[],
+                         %(expiries)s::timestamptz[], %(metadata)s::text[])
+    WITH ORDINALITY AS w(lease_id, holder, at, expires, metadata, n)),
+leased AS (
+    UPDATE work_units u SET status = 'ACTIVE', lease_id = w.lease_id, lease_holder = w.holder,
+        leased_at = w.at, last_heartbeat_at = w.at, lease_expires_at = w.expires,
+        updated_at = w.at
+    FROM ranked r JOIN wanted w ON w.n = r.n
+    WHERE u.id = r.id AND u.status = 'PENDING'
+    RETURNING {returning}, w.n AS n, w.metadata AS metadata),
+logged AS (
+    INSERT INTO work_unit_history (tenant_id, unit_id, prev_status, new_status, prev_hash,
+        new_hash, reason, metadata_json, actor, at)
+    SELECT tenant_id, id, 'PENDING', 'ACTIVE', content_hash, content_hash, 'leased', metadata,
+        lease_holder, updated_at FROM leased)
+SELECT * FROM leased"""
+_PG_LEASE_ANY_RUN = _PG_LEASE.format(run="", returning=_RETURNING)
+_PG_LEASE_RUN = _PG_LEASE.format(run="AND run_id = %(run)s", returning=_RETURNING)
+_SQLITE_LEASE = (
+    "UPDATE work_units SET status = 'ACTIVE', lease_id = ?, lease_holder = ?, leased_at = ?, "
+    "last_heartbeat_at = ?, lease_expires_at = ?, updated_at = ? WHERE id = (SELECT id FROM "
+    "work_units WHERE tenant_id = ? AND status = 'PENDING' {run} ORDER BY priority, "
+    f"created_at, id LIMIT 1) RETURNING {', '.join(_UNIT_COLUMNS)}")
+_SQLITE_LEASE_ANY_RUN = _SQLITE_LEASE.format(run="")
+_SQLITE_LEASE_RUN = _SQLITE_LEASE.format(run="AND run_id = ?")
+
+
 class LeaseNext:
     """Leases the tenant's next PENDING unit (optionally of one run): priority class
-    first, then the oldest. ``unit`` is None when nothing is pending."""
+    first, then the oldest. ``unit`` is None when nothing is pending. Within a batch,
+    earlier requests get the earlier units."""
 
     apply_order: ClassVar[int] = 20
 
     def __init__(self, *, tenant_id: str, run_id: str, lease_id: str, holder: str,
                  now: dt.datetime, expires_at: dt.datetime) -> None:
-        self.tenant_id, self.run_id, self.lease_id, self.holder = tenant_id, run_id, lease_id, holder
+        self.tenant_id, self.run_id, self.lease_id = tenant_id, run_id, lease_id
+        self.holder = holder[:256]
         self.now, self.expires_at = now, expires_at
         self.unit: Unit | None = None
 
+    @property
+    def _metadata(self) -> str:
+        return json.dumps({"holder": self.holder, "lease_id": self.lease_id}, sort_keys=True)
+
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["LeaseNext"]) -> None:
-        history = []
+        driver = _Driver(conn)
+        groups: dict[tuple[str, str], list[LeaseNext]] = {}
         for op in ops:
             op.unit = None
-            row = op._lease(conn)
-            if row is not None:
-                op.unit = _unit(row)
-                history.append({
-                    "tenant_id": op.tenant_id, "unit_id": row.id, "prev_status": PENDING,
-                    "new_status": ACTIVE, "prev_hash": row.content_hash,
-                    "new_hash": row.content_hash, "reason": "leased",
-                    "metadata_json": json.dumps({"lease_id": op.lease_id, "holder": op.holder}),
-                    "actor": op.holder[:256], "at": op.now})
-        if history:
-            _insert_history(conn, history)
+            groups.setdefault((op.tenant_id, op.run_id), []).append(op)
+        cursor = conn.connection.cursor()
+        try:
+            # Sorted, so that two committers take their rows in the same order.
+            for (tenant_id, run_id), group in sorted(groups.items()):
+                if driver.postgresql:
+                    _lease_postgresql(cursor, tenant_id, run_id, group)
+                else:
+                    _lease_sqlite(cursor, driver, tenant_id, run_id, group)
+        finally:
+            cursor.close()
 
-    def _lease(self, conn: sa.Connection) -> Any:
-        conditions = [UNITS.c.tenant_id == self.tenant_id, UNITS.c.status == PENDING]
-        if self.run_id:
-            conditions.append(UNITS.c.run_id == self.run_id)
-        pick = sa.select(UNITS.c.id).where(*conditions).order_by(
-            UNITS.c.priority, UNITS.c.created_at, UNITS.c.id).limit(1)
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        for _ in range(3):
-            unit_id = conn.execute(pick).scalar()
-            if unit_id is None:
-                return None
-            row = conn.execute(sa.update(UNITS).where(
-                UNITS.c.id == unit_id, UNITS.c.status == PENDING).values(
-                status=ACTIVE, lease_id=self.lease_id, lease_holder=self.holder[:256],
-                last_heartbeat_at=self.now, lease_expires_at=self.expires_at,
-                updated_at=self.now).returning(*UNITS.c)).first()
-            if row is not None:
-                return row
-        return None
+
+def _lease_postgresql(cursor: Any, tenant_id: str, run_id: str,
+                      group: Sequence[LeaseNext]) -> None:
+    """One statement: lock the next units (SKIP LOCKED), lease one to each op in order,
+    write their history rows."""
+    cursor.execute(_PG_LEASE_RUN if run_id else _PG_LEASE_ANY_RUN, {
+        "tenant": tenant_id, "run": run_id, "count": len(group),
+        "lease_ids": [op.lease_id for op in group], "holders": [op.holder for op in group],
+        "nows": [op.now for op in group], "expiries": [op.expires_at for op in group],
+        "metadata": [op._metadata for op in group]})
+    for row in _rows(cursor):
+        group[row["n"] - 1].unit = _unit(row)
+
+
+def _lease_sqlite(cursor: Any, driver: _Driver, tenant_id: str, run_id: str,
+                  group: Sequence[LeaseNext]) -> None:
+    """One UPDATE … RETURNING per op (writers are serialised), then one history INSERT."""
+    statement = _SQLITE_LEASE_RUN if run_id else _SQLITE_LEASE_ANY_RUN
+    history = []
+    for op in group:
+        now = driver.time(op.now)
+        cursor.execute(statement, [op.lease_id, op.holder, now, now,
+                                   driver.time(op.expires_at), now, tenant_id,
+                                   *([run_id] if run_id else [])])
+        found = _rows(cursor)
+        if not found:
+            break  # nothing (more) pending for this group
+        op.unit = _unit(found[0])
+        history.append((tenant_id, op.unit.unit_id, PENDING, ACTIVE, op.unit.content_hash,
+                        op.unit.content_hash, "leased", op._metadata, op.holder, op.now))
+    _insert_history(cursor, driver, history)
 
 
 # -- changes by the lease holder or an operator ----------------------------------------------
@@ -341,80 +592,96 @@ class Change:
 
 
 class ChangeUnit:
+    """One change to one unit. A batch locks all its units with one statement and writes
+    them (and their history rows) with one more; several changes to one unit in a batch
+    apply in order."""
+
     apply_order: ClassVar[int] = 30
 
     def __init__(self, *, tenant_id: str, unit_id: str, change: Change, actor: str,
-                 now: dt.datetime, max_preemptions: int = 3) -> None:
+                 now: dt.datetime, max_preemptions: int = MAX_PREEMPTIONS) -> None:
         self.tenant_id, self.unit_id, self.change = tenant_id, unit_id, change
         self.actor, self.now, self.max_preemptions = actor, now, max_preemptions
         self.unit: Unit | None = None
         self.refusal: Refusal | None = None
+        # True when the call repeated a Complete/Fail its lease already made (no change).
+        self.replayed = False
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["ChangeUnit"]) -> None:
-        history: list[dict[str, Any]] = []
-        for op in ops:
-            op.unit, op.refusal = None, None
-            try:
-                op._apply(conn, history)
-            except Refusal as refusal:
-                op.refusal = refusal
-        if history:
-            _insert_history(conn, history)
+        driver = _Driver(conn)
+        cursor = conn.connection.cursor()
+        try:
+            rows = _lock_units(cursor, driver, {(op.tenant_id, op.unit_id) for op in ops})
+            changed: dict[tuple[str, str], dict[str, Any]] = {}
+            history: list[tuple[Any, ...]] = []
+            for op in ops:
+                op.unit, op.refusal, op.replayed = None, None, False
+                row = rows.get((op.tenant_id, op.unit_id))
+                try:
+                    if op._apply(row, history):
+                        assert row is not None
+                        changed[(op.tenant_id, op.unit_id)] = row
+                except Refusal as refusal:
+                    op.refusal = refusal
+            _update_units(cursor, driver, list(changed.values()), history)
+        finally:
+            cursor.close()
 
-    def _apply(self, conn: sa.Connection, history: list[dict[str, Any]]) -> None:
-        query = sa.select(UNITS).where(UNITS.c.tenant_id == self.tenant_id,
-                                       UNITS.c.id == self.unit_id)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).first()
+    def _apply(self, row: dict[str, Any] | None, history: list[tuple[Any, ...]]) -> bool:
+        """Changes ``row`` in place (and appends its history row); False: nothing to write."""
         change = self.change
         if row is None:
             raise Refusal("not_found", f"unit {self.unit_id} not found")
-        if change.lease_id is not None and row.lease_id != change.lease_id:
-            if change.kind == "complete" and row.status == COMPLETED:
-                raise Refusal("precondition", f"unit {self.unit_id} is already COMPLETED")
+        status = row["status"]
+        if change.lease_id is not None and row["lease_id"] != change.lease_id:
+            reason = f", {row['failure_reason']}" if row["failure_reason"] else ""
             raise Refusal("precondition", f"lease {change.lease_id} is not held on unit "
-                          f"{self.unit_id} (status {row.status}"
-                          f"{', ' + row.failure_reason if row.failure_reason else ''})")
-        if row.status not in change.from_statuses:
-            raise Refusal("precondition", f"unit {self.unit_id} is {row.status}; {change.kind} "
+                          f"{self.unit_id} (it is {status}{reason})")
+        if status not in change.from_statuses:
+            if change.kind in ("complete", "fail") and status == change.new_status:
+                # The same lease completing (failing) again: a retry; nothing changes.
+                self.unit, self.replayed = _unit(row), True
+                return False
+            raise Refusal("precondition", f"unit {self.unit_id} is {status}; {change.kind} "
                           f"needs {' or '.join(change.from_statuses)}")
-        values, new_status, reason = self._values(row)
-        values["updated_at"] = self.now
-        conn.execute(sa.update(UNITS).where(UNITS.c.id == row.id).values(**values))
-        self.unit = _unit(SimpleNamespace(**{**row._mapping, **values}))
-        if new_status is not None and new_status != row.status:
-            history.append(history_row(row, new_status, reason=reason, actor=self.actor,
+        before = dict(row)
+        new_status, reason = self._values(row)
+        row["updated_at"] = self.now
+        self.unit = _unit(row)
+        if new_status is not None and new_status != status:
+            history.append(history_row(before, new_status, reason=reason, actor=self.actor,
                                        now=self.now, metadata=self._metadata()))
+        return True
 
-    def _values(self, row: Any) -> tuple[dict[str, Any], str | None, str]:
+    def _values(self, row: dict[str, Any]) -> tuple[str | None, str]:
         change = self.change
-        values: dict[str, Any] = {}
         if change.progress is not None:
-            values["progress"] = change.progress
+            row["progress"] = change.progress
         if change.checkpoint_json is not None:
-            values["checkpoint_json"] = change.checkpoint_json
+            row["checkpoint_json"] = change.checkpoint_json
         if change.kind == "heartbeat":
-            values.update(last_heartbeat_at=self.now, lease_expires_at=change.expires_at)
-            return values, None, ""
+            row.update(last_heartbeat_at=self.now, lease_expires_at=change.expires_at)
+            return None, ""
         if change.kind == "checkpoint":
-            return values, None, ""
+            return None, ""
         new_status, reason = change.new_status, change.reason or change.kind
         if change.kind == "preempt":
-            if row.priority == 0:
+            if row["priority"] == 0:
                 raise Refusal("precondition", f"unit {self.unit_id} is P0: never preempted")
-            count = row.preemption_count + 1
-            values["preemption_count"] = count
-            if count > self.max_preemptions:
+            row["preemption_count"] += 1
+            if row["preemption_count"] > self.max_preemptions:
                 new_status, reason = FAILED, "max_preemptions"
-                values["failure_reason"] = "max_preemptions"
+                row["failure_reason"] = "max_preemptions"
         if change.kind == "fail":
-            values["failure_reason"] = (change.reason or "failed")[:256]
-        if new_status != ACTIVE:
-            values.update(lease_id=None, lease_holder=None, lease_expires_at=None)
-        values["status"] = new_status
-        return values, new_status, reason
+            row["failure_reason"] = (change.reason or "failed")[:256]
+        if change.kind in ("complete", "fail"):
+            # The lease id stays: the holder's retry of the same call is recognised.
+            row.update(lease_holder=None, lease_expires_at=None)
+        elif new_status != ACTIVE:
+            row.update(lease_id=None, lease_holder=None, lease_expires_at=None)
+        row["status"] = new_status
+        return new_status, reason
 
     def _metadata(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -427,22 +694,40 @@ class ChangeUnit:
 
 # -- preemption and pausing (guards) ---------------------------------------------------------
 
+def _sa_history(row: Any, new_status: str, *, reason: str, actor: str, now: dt.datetime,
+                metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return dict(zip(_HISTORY_COLUMNS, history_row(row._mapping, new_status, reason=reason,
+                                                  actor=actor, now=now, metadata=metadata)))
+
+
+def _insert_sa_history(conn: sa.Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    for start in range(0, len(rows), _ROWS_PER_CHUNK):
+        conn.execute(sa.insert(HISTORY), list(rows[start:start + _ROWS_PER_CHUNK]))
+
+
 def preempt_units(conn: sa.Connection, *, tenant_id: str, priorities: Collection[int],
                   reason: str, actor: str, now: dt.datetime, run_id: str | None = None,
                   statuses: Collection[str] = (ACTIVE,), limit: int | None = None,
                   resource: str = "", threshold: float | None = None,
-                  max_preemptions: int = 3) -> list[str]:
-    """Preempts the tenant's units of ``priorities`` (never P0) in ``statuses``: lowest
-    class first, then the most recently changed. Their checkpoint is kept; each gets a
-    history row naming the resource and threshold; one preempted more than
-    ``max_preemptions`` times fails with ``max_preemptions``. Returns the ids preempted."""
-    classes = [p for p in priorities if p > 0]
-    if not classes:
+                  max_preemptions: int = MAX_PREEMPTIONS) -> list[str]:
+    """Preempts the tenant's units of ``priorities`` (ints 0..3; P0 is never preempted) in
+    ``statuses`` (of ``run_id`` when given), at most ``limit``: the lowest class first (P3),
+    then the newest lease first (units never leased last, newest first). Runs inside the
+    caller's transaction (``conn``).
+
+    Each unit keeps its checkpoint, loses its lease, counts one more preemption and gets a
+    history row with ``reason`` and metadata ``{"resource", "threshold"}``; one preempted
+    more than ``max_preemptions`` times goes FAILED with reason ``max_preemptions`` instead
+    of PREEMPTED. Units locked by another transaction are skipped (PostgreSQL). Returns the
+    ids of the units preempted (including those that failed), in that order."""
+    classes = sorted({int(p) for p in priorities if int(p) > 0})
+    if not classes or limit == 0:
         return []
     query = sa.select(UNITS).where(
         UNITS.c.tenant_id == tenant_id, UNITS.c.priority.in_(classes),
         UNITS.c.status.in_(list(statuses))).order_by(
-        UNITS.c.priority.desc(), UNITS.c.updated_at.desc(), UNITS.c.id)
+        UNITS.c.priority.desc(), UNITS.c.leased_at.desc().nulls_last(),
+        UNITS.c.created_at.desc(), UNITS.c.id)
     if run_id is not None:
         query = query.where(UNITS.c.run_id == run_id)
     if limit is not None:
@@ -451,41 +736,52 @@ def preempt_units(conn: sa.Connection, *, tenant_id: str, priorities: Collection
         query = query.with_for_update(skip_locked=True)
     rows = conn.execute(query).all()
     metadata = {"resource": resource, "threshold": threshold}
-    history, preempted = [], []
-    for row in rows:
-        count = row.preemption_count + 1
-        failed = count > max_preemptions
-        new_status = FAILED if failed else PREEMPTED
-        conn.execute(sa.update(UNITS).where(UNITS.c.id == row.id).values(
-            status=new_status, preemption_count=count, lease_id=None, lease_holder=None,
-            lease_expires_at=None, updated_at=now,
-            failure_reason="max_preemptions" if failed else row.failure_reason))
-        history.append(history_row(row, new_status, reason="max_preemptions" if failed
-                                   else reason, actor=actor, now=now, metadata=metadata))
-        preempted.append(row.id)
-    _insert_history(conn, history)
-    return preempted
+    failing = [r for r in rows if r.preemption_count + 1 > max_preemptions]
+    preempting = [r for r in rows if r.preemption_count + 1 <= max_preemptions]
+    for group, status, failure in ((preempting, PREEMPTED, None),
+                                   (failing, FAILED, "max_preemptions")):
+        for start in range(0, len(group), _ROWS_PER_CHUNK):
+            values: dict[str, Any] = dict(
+                status=status, preemption_count=UNITS.c.preemption_count + 1, lease_id=None,
+                lease_holder=None, lease_expires_at=None, updated_at=now)
+            if failure:
+                values["failure_reason"] = failure
+            conn.execute(sa.update(UNITS).where(
+                UNITS.c.tenant_id == tenant_id,
+                UNITS.c.id.in_([r.id for r in group[start:start + _ROWS_PER_CHUNK]])).values(
+                **values))
+    _insert_sa_history(conn, [
+        _sa_history(r, FAILED if r.preemption_count + 1 > max_preemptions else PREEMPTED,
+                    reason="max_preemptions" if r.preemption_count + 1 > max_preemptions
+                    else reason, actor=actor, now=now, metadata=metadata) for r in rows])
+    return [r.id for r in rows]
 
 
 def pause_units(conn: sa.Connection, *, tenant_id: str, run_id: str, reason: str, actor: str,
                 now: dt.datetime) -> list[str]:
-    """Pauses the run's PENDING and ACTIVE units (leases cleared); returns their ids."""
+    """Pauses the run's PENDING and ACTIVE units (leases cleared, checkpoints kept), with a
+    history row each, inside the caller's transaction; returns their ids. ``Resume`` puts
+    a paused unit back to PENDING."""
     query = sa.select(UNITS).where(UNITS.c.tenant_id == tenant_id, UNITS.c.run_id == run_id,
                                    UNITS.c.status.in_([PENDING, ACTIVE])).order_by(UNITS.c.id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = conn.execute(query).all()
-    if rows:
-        conn.execute(sa.update(UNITS).where(UNITS.c.id.in_([r.id for r in rows])).values(
+    for start in range(0, len(rows), _ROWS_PER_CHUNK):
+        conn.execute(sa.update(UNITS).where(
+            UNITS.c.tenant_id == tenant_id,
+            UNITS.c.id.in_([r.id for r in rows[start:start + _ROWS_PER_CHUNK]])).values(
             status=PAUSED, lease_id=None, lease_holder=None, lease_expires_at=None,
             updated_at=now))
-        _insert_history(conn, [history_row(r, PAUSED, reason=reason, actor=actor, now=now)
-                               for r in rows])
+    _insert_sa_history(conn, [_sa_history(r, PAUSED, reason=reason, actor=actor, now=now)
+                              for r in rows])
     return [r.id for r in rows]
 
 
 class PreemptUnits:
-    """:func:`preempt_units` as a write op; the ids preempted are in ``preempted``."""
+    """:func:`preempt_units` as a write op: ``PreemptUnits(tenant_id=..., priorities=...,
+    reason=..., actor=..., now=..., **the other keyword arguments)``; after commit the ids
+    preempted are in ``preempted``."""
 
     apply_order: ClassVar[int] = 40
 
@@ -528,8 +824,8 @@ def reclaim_zombies(conn: sa.Connection, *, cutoff: dt.datetime, now: dt.datetim
     ids = [r for (r,) in conn.execute(pick).all()]
     reclaimed: list[Reclaimed] = []
     history: list[dict[str, Any]] = []
-    for start in range(0, len(ids), _ROWS_PER_INSERT):
-        chunk = ids[start:start + _ROWS_PER_INSERT]
+    for start in range(0, len(ids), _ROWS_PER_CHUNK):
+        chunk = ids[start:start + _ROWS_PER_CHUNK]
         before = {r.id: r for r in conn.execute(sa.select(UNITS).where(
             UNITS.c.id.in_(chunk), UNITS.c.status == ACTIVE,
             UNITS.c.last_heartbeat_at < cutoff)).all()}
@@ -544,15 +840,21 @@ def reclaim_zombies(conn: sa.Connection, *, cutoff: dt.datetime, now: dt.datetim
             UNITS.c.id, UNITS.c.status)).all()
         for unit_id, status in rows:
             old = before[unit_id]
-            history.append(history_row(old, status, reason="zombie_reclaimed", actor="zombie",
+            beat = as_utc(old.last_heartbeat_at) if old.last_heartbeat_at else None
+            history.append(_sa_history(old, status, reason="zombie_reclaimed", actor="zombie",
                                        now=now, metadata={
-                                           "last_heartbeat_at": old.last_heartbeat_at.isoformat()
-                                           if old.last_heartbeat_at else None,
-                                           "lease_holder": old.lease_holder}))
-            reclaimed.append(Reclaimed(unit_id, old.tenant_id, status,
-                                       as_utc(old.last_heartbeat_at)
-                                       if old.last_heartbeat_at else None, old.lease_holder))
-    _insert_history(conn, history)
+                                           "last_heartbeat_at": beat.isoformat() if beat
+                                           else None, "lease_holder": old.lease_holder}))
+            reclaimed.append(Reclaimed(unit_id, old.tenant_id, status, beat, old.lease_holder))
+    if history and conn.dialect.name == "postgresql" and len(history) >= _COPY_FROM:
+        cursor = conn.connection.cursor()
+        try:
+            _copy(cursor, "work_unit_history", _HISTORY_COLUMNS,
+                  [[h[c] for c in _HISTORY_COLUMNS] for h in history])
+        finally:
+            cursor.close()
+    else:
+        _insert_sa_history(conn, history)
     return reclaimed
 
 

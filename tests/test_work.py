@@ -23,6 +23,7 @@ from bastion.v1 import ledger_service_pb2 as lpb
 from bastion.v1 import work_service_pb2 as wpb
 from tests.conftest import Stubs
 
+OTHER_LEASE = "lease_" + "0" * 32
 P0, P1, P2, P3 = (decision_pb2.PRIORITY_P0, decision_pb2.PRIORITY_P1, decision_pb2.PRIORITY_P2,
                   decision_pb2.PRIORITY_P3)
 S = wpb.UnitStatus
@@ -110,21 +111,87 @@ def test_the_lease_holder_heartbeats_checkpoints_and_completes(agent) -> None:  
     call(agent, "Checkpoint", wpb.CheckpointRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
                                                     checkpoint_json='{"page": 3}'))
     wrong = refused(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id,
-                                                             lease_id="lease_other"))
+                                                             lease_id=OTHER_LEASE))
     assert wrong.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "not held" in wrong.details()
     done = call(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
-                                                       lease_id=held.lease_id)).unit
-    assert done.status == S.UNIT_STATUS_COMPLETED and done.checkpoint_json == '{"page": 3}'
-    assert done.progress == 1 and done.lease_holder == ""
-    twice = refused(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
-                                                           lease_id=held.lease_id))
-    assert twice.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "already COMPLETED" in twice.details()
+                                                       lease_id=held.lease_id))
+    assert done.unit.status == S.UNIT_STATUS_COMPLETED and not done.replayed
+    assert done.unit.checkpoint_json == '{"page": 3}'
+    assert done.unit.progress == 1 and done.unit.lease_holder == ""
     assert history(agent, unit.unit_id) == [
         (S.UNIT_STATUS_UNSPECIFIED, S.UNIT_STATUS_PENDING, "submitted"),
         (S.UNIT_STATUS_PENDING, S.UNIT_STATUS_ACTIVE, "leased"),
         (S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_COMPLETED, "completed")]
+
+
+def test_completing_twice_is_a_no_op_for_the_same_lease_only(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent)
+    held = lease(agent)
+    complete = wpb.CompleteRequest(unit_id=unit.unit_id, lease_id=held.lease_id)
+    first = call(agent, "Complete", complete)
+    again = call(agent, "Complete", complete)      # a retry (say, after a lost response)
+    assert again.replayed and again.unit == first.unit
+    other = refused(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
+                                                           lease_id=OTHER_LEASE))
+    assert other.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "COMPLETED" in other.details()
+    failed = refused(agent, "Fail", wpb.FailRequest(unit_id=unit.unit_id,
+                                                    lease_id=held.lease_id))
+    assert failed.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "is COMPLETED; fail needs ACTIVE" in failed.details()
+    beat = refused(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id,
+                                                            lease_id=held.lease_id))
+    assert beat.code() == grpc.StatusCode.FAILED_PRECONDITION and "COMPLETED" in beat.details()
+    # One status change, one history row: the replay wrote none.
+    assert [r for _, _, r in history(agent, unit.unit_id)] == ["submitted", "leased",
+                                                               "completed"]
+
+
+def test_failing_twice_with_the_same_lease_is_a_no_op(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent)
+    held = lease(agent)
+    request = wpb.FailRequest(unit_id=unit.unit_id, lease_id=held.lease_id, reason="oom")
+    assert not call(agent, "Fail", request).replayed
+    again = call(agent, "Fail", wpb.FailRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
+                                                reason="other"))
+    assert again.replayed and again.unit.failure_reason == "oom"
+    done = refused(agent, "Complete", wpb.CompleteRequest(unit_id=unit.unit_id,
+                                                          lease_id=held.lease_id))
+    assert done.code() == grpc.StatusCode.FAILED_PRECONDITION and "FAILED" in done.details()
+
+
+def test_heartbeat_progress_is_optional_and_zero_is_a_value(agent) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent)
+    held = lease(agent)
+    beat = wpb.HeartbeatRequest(unit_id=unit.unit_id, lease_id=held.lease_id)
+    call(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
+                                                  progress=0.5))
+    call(agent, "Heartbeat", beat)                                      # keeps 0.5
+    assert call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=unit.unit_id)).unit.progress == 0.5
+    call(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id, lease_id=held.lease_id,
+                                                  progress=0.0))
+    assert call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=unit.unit_id)).unit.progress == 0
+
+
+def test_lease_deadline_is_the_ttl_capped_at_the_zombie_timeout(database_url, dial_tenant) -> None:  # type: ignore[no-untyped-def]
+    with running_server(make_test_settings(database_url, lease_ttl_s=30.0,
+                                           zombie_sweep_interval_s=0)) as handle:
+        agent, _, _ = dial_tenant(handle)
+        unit = submit(agent)
+        held = lease(agent).unit
+        assert held.leased_at == held.last_heartbeat_at
+        ttl = held.lease_expires_at.ToDatetime() - held.last_heartbeat_at.ToDatetime()
+        assert ttl.total_seconds() == 30
+        stored = call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=unit.unit_id)).unit
+        assert stored.lease_expires_at == held.lease_expires_at
+    with running_server(make_test_settings(database_url, lease_ttl_s=30.0, zombie_timeout_s=10.0,
+                                           zombie_sweep_interval_s=0)) as handle:
+        agent, _, _ = dial_tenant(handle)
+        submit(agent)
+        held = lease(agent).unit
+        ttl = held.lease_expires_at.ToDatetime() - held.last_heartbeat_at.ToDatetime()
+        assert ttl.total_seconds() == 10
 
 
 def test_fail_records_the_reason(agent) -> None:  # type: ignore[no-untyped-def]
@@ -209,13 +276,23 @@ def test_tenants_never_see_each_others_units(agent, server, connect) -> None:  #
     ("SubmitMany", wpb.SubmitManyRequest(), "units"),
     ("SubmitMany", wpb.SubmitManyRequest(units=[wpb.SubmitRequest(), wpb.SubmitRequest(
         priority=-1)]), "units[1].priority"),
+    ("Submit", wpb.SubmitRequest(priority=5), "priority"),
+    ("Submit", wpb.SubmitRequest(attributes_json="{"), "attributes_json"),
     ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x"), "lease_id"),
-    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x", lease_id="l", progress=1.5),
+    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x", lease_id="lease_x"), "lease_id"),
+    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x", lease_id=OTHER_LEASE, progress=1.5),
      "progress"),
-    ("Checkpoint", wpb.CheckpointRequest(unit_id="u", lease_id="l", checkpoint_json="{"),
-     "checkpoint_json"),
-    ("Complete", wpb.CompleteRequest(lease_id="l"), "unit_id"),
-    ("Fail", wpb.FailRequest(unit_id="u", lease_id="l", reason="r" * 300), "reason"),
+    ("Heartbeat", wpb.HeartbeatRequest(unit_id="unit_x", lease_id=OTHER_LEASE,
+                                       progress=float("nan")), "progress"),
+    ("Checkpoint", wpb.CheckpointRequest(unit_id="u", lease_id=OTHER_LEASE,
+                                         checkpoint_json="{"), "checkpoint_json"),
+    ("Complete", wpb.CompleteRequest(lease_id=OTHER_LEASE), "unit_id"),
+    ("Complete", wpb.CompleteRequest(unit_id="u", lease_id="not a lease"), "lease_id"),
+    ("Fail", wpb.FailRequest(unit_id="u", lease_id=OTHER_LEASE, reason="r" * 300), "reason"),
+    ("Preempt", wpb.PreemptRequest(unit_id="u", checkpoint_json="[]"), "checkpoint_json"),
+    ("Resume", wpb.ResumeRequest(), "unit_id"),
+    ("ListUnits", wpb.ListUnitsRequest(page_size=1001), "page_size"),
+    ("ListUnits", wpb.ListUnitsRequest(statuses=[42]), "statuses[0]"),
 ])
 def test_bad_input_names_the_field(agent, method, request_, field) -> None:  # type: ignore[no-untyped-def]
     error = refused(agent, method, request_)
@@ -370,3 +447,276 @@ def test_a_run_out_of_budget_refuses_new_work_with_typed_details(agent, connect,
     details["bastion.v1.Decision"].Unpack(refusal)
     assert [r.code for r in refusal.reasons] == ["budget_exhausted"]
     assert submit(agent, run_id="other-run").status == S.UNIT_STATUS_PENDING
+
+
+# -- the guards' API: preempt_units, pause_units, PreemptUnits (storage, in one transaction) --
+
+def _write(server):  # type: ignore[no-untyped-def]
+    """A write transaction on the server's database, as the group committer opens one."""
+    return server.server.database.engine.connect().execution_options(bastion_write=True)
+
+
+def _status(agent, unit_id: str) -> wpb.Unit:  # type: ignore[no-untyped-def]
+    return call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=unit_id)).unit
+
+
+def test_preempt_units_takes_the_lowest_class_then_the_newest_lease(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    p2_old, p2_new, p3, p1, p0 = (submit(agent, priority=p) for p in (P2, P2, P3, P1, P0))
+    for _ in range(5):
+        lease(agent)                       # leased P0, P1, P2 (old), P2 (new), P3 in turn
+    now = work_store.dt.datetime.now(work_store.dt.timezone.utc)
+    with _write(server) as conn, conn.begin():
+        assert work_store.preempt_units(conn, tenant_id=tenant.tenant_id, priorities=[0],
+                                        reason="r", actor="test", now=now) == []
+        first = work_store.preempt_units(
+            conn, tenant_id=tenant.tenant_id, priorities=[0, 1, 2, 3], limit=2,
+            reason="memory pressure", actor="priority", now=now, resource="memory",
+            threshold=0.85)
+    assert first == [p3.unit_id, p2_new.unit_id]
+    with _write(server) as conn, conn.begin():
+        rest = work_store.preempt_units(conn, tenant_id=tenant.tenant_id,
+                                        priorities=[0, 1, 2, 3], reason="r", actor="t", now=now)
+    assert rest == [p2_old.unit_id, p1.unit_id]                  # never P0
+    assert _status(agent, p0.unit_id).status == S.UNIT_STATUS_ACTIVE
+    unit = _status(agent, p3.unit_id)
+    assert (unit.status, unit.preemption_count, unit.lease_holder) == (
+        S.UNIT_STATUS_PREEMPTED, 1, "")
+    entry = call(agent, "GetHistory", wpb.GetHistoryRequest(unit_id=p3.unit_id)).entries[-1]
+    assert (entry.prev_status, entry.new_status, entry.reason, entry.actor) == (
+        S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_PREEMPTED, "memory pressure", "priority")
+    assert json.loads(entry.metadata_json) == {"resource": "memory", "threshold": 0.85}
+
+
+def test_preempt_units_filters_by_run_and_status_and_fails_beyond_the_maximum(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    mine = submit(agent, run_id="mine", priority=P3, attributes_json='{"x": 1}')
+    pending = submit(agent, run_id="mine", priority=P3)
+    other = submit(agent, run_id="other", priority=P3)
+    held = lease(agent, run_id="mine")
+    call(agent, "Checkpoint", wpb.CheckpointRequest(unit_id=mine.unit_id, lease_id=held.lease_id,
+                                                    checkpoint_json='{"step": 2}'))
+    lease(agent, run_id="other")
+    now = work_store.dt.datetime.now(work_store.dt.timezone.utc)
+    with _write(server) as conn, conn.begin():
+        done = work_store.preempt_units(conn, tenant_id=tenant.tenant_id, priorities=[3],
+                                        run_id="mine", statuses=("ACTIVE", "PENDING"),
+                                        reason="budget", actor="budget", now=now,
+                                        max_preemptions=0)
+    assert sorted(done) == sorted([mine.unit_id, pending.unit_id])
+    failed = _status(agent, mine.unit_id)
+    assert (failed.status, failed.failure_reason, failed.checkpoint_json) == (
+        S.UNIT_STATUS_FAILED, "max_preemptions", '{"step": 2}')
+    assert history(agent, mine.unit_id)[-1] == (S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_FAILED,
+                                                "max_preemptions")
+    assert _status(agent, other.unit_id).status == S.UNIT_STATUS_ACTIVE
+
+
+def test_preempt_units_op_commits_through_the_group_committer(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent, priority=P2)
+    lease(agent)
+    op = work_store.PreemptUnits(tenant_id=tenant.tenant_id, priorities=[2, 3], reason="room",
+                                 actor="priority", now=work_store.dt.datetime.now(
+                                     work_store.dt.timezone.utc), limit=5)
+    server.server.committer.commit([op])
+    assert op.preempted == [unit.unit_id]
+    assert _status(agent, unit.unit_id).status == S.UNIT_STATUS_PREEMPTED
+
+
+def test_pause_units_pauses_the_runs_open_units_and_resume_requeues_them(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    active = submit(agent, run_id="paused-run", priority=P1)
+    pending = submit(agent, run_id="paused-run", priority=P2)
+    elsewhere = submit(agent, run_id="running", priority=P2)
+    held = lease(agent, run_id="paused-run")
+    done = submit(agent, run_id="paused-run")
+    done_lease = lease(agent, run_id="paused-run")
+    assert done_lease.unit.unit_id == pending.unit_id
+    call(agent, "Complete", wpb.CompleteRequest(unit_id=pending.unit_id,
+                                                lease_id=done_lease.lease_id))
+    now = work_store.dt.datetime.now(work_store.dt.timezone.utc)
+    with _write(server) as conn, conn.begin():
+        paused = work_store.pause_units(conn, tenant_id=tenant.tenant_id, run_id="paused-run",
+                                        reason="budget_95%_pause", actor="budget", now=now)
+    assert sorted(paused) == sorted([active.unit_id, done.unit_id])
+    assert _status(agent, elsewhere.unit_id).status == S.UNIT_STATUS_PENDING
+    assert _status(agent, pending.unit_id).status == S.UNIT_STATUS_COMPLETED
+    assert history(agent, active.unit_id)[-1] == (S.UNIT_STATUS_ACTIVE, S.UNIT_STATUS_PAUSED,
+                                                  "budget_95%_pause")
+    gone = refused(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=active.unit_id,
+                                                            lease_id=held.lease_id))
+    assert gone.code() == grpc.StatusCode.FAILED_PRECONDITION and "PAUSED" in gone.details()
+    assert lease(agent, run_id="paused-run") == wpb.LeaseResponse()
+    resumed = call(agent, "Resume", wpb.ResumeRequest(unit_id=active.unit_id)).unit
+    assert resumed.status == S.UNIT_STATUS_PENDING
+    assert lease(agent, run_id="paused-run").unit.unit_id == active.unit_id
+
+
+# -- batches: several requests' ops in one transaction ----------------------------------------
+
+def test_one_batch_leases_distinct_units_in_queue_order(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    low, high, mid = (submit(agent, priority=p).unit_id for p in (P3, P0, P2))
+    now = work_store.dt.datetime.now(work_store.dt.timezone.utc)
+    later = now + work_store.dt.timedelta(seconds=60)
+    ops = [work_store.LeaseNext(tenant_id=tenant.tenant_id, run_id="", lease_id=f"lease_{n:032x}",
+                                holder=f"w{n}", now=now, expires_at=later) for n in range(4)]
+    with _write(server) as conn, conn.begin():
+        work_store.LeaseNext.apply_all(conn, ops)
+    assert [op.unit.unit_id if op.unit else None for op in ops] == [high, mid, low, None]
+    assert [op.unit.lease_holder for op in ops[:3]] == ["w0", "w1", "w2"]
+    assert _status(agent, mid).lease_holder == "w1"
+    # Two changes to one unit and one to another in one batch apply in order.
+    beat = work_store.ChangeUnit(tenant_id=tenant.tenant_id, unit_id=high,
+                                 change=work_store.Change("heartbeat", ("ACTIVE",),
+                                                          lease_id=ops[0].lease_id,
+                                                          progress=0.5, expires_at=later),
+                                 actor="w0", now=now)
+    complete = work_store.ChangeUnit(tenant_id=tenant.tenant_id, unit_id=high,
+                                     change=work_store.Change("complete", ("ACTIVE",),
+                                                              "COMPLETED",
+                                                              lease_id=ops[0].lease_id),
+                                     actor="w0", now=now)
+    stale = work_store.ChangeUnit(tenant_id=tenant.tenant_id, unit_id=mid,
+                                  change=work_store.Change("complete", ("ACTIVE",), "COMPLETED",
+                                                           lease_id=ops[0].lease_id),
+                                  actor="w0", now=now)
+    foreign = work_store.ChangeUnit(tenant_id="tnt_other", unit_id=low,
+                                    change=work_store.Change("complete", ("ACTIVE",),
+                                                             "COMPLETED",
+                                                             lease_id=ops[2].lease_id),
+                                    actor="w2", now=now)
+    with _write(server) as conn, conn.begin():
+        work_store.ChangeUnit.apply_all(conn, [beat, complete, stale, foreign])
+    assert beat.unit is not None and beat.unit.status == "ACTIVE"
+    assert complete.unit is not None and complete.unit.status == "COMPLETED"
+    assert complete.unit.progress == 0.5
+    assert stale.refusal is not None and stale.refusal.kind == "precondition"
+    assert foreign.refusal is not None and foreign.refusal.kind == "not_found"
+    assert _status(agent, high).status == S.UNIT_STATUS_COMPLETED
+    assert _status(agent, mid).status == S.UNIT_STATUS_ACTIVE
+    assert _status(agent, low).status == S.UNIT_STATUS_ACTIVE
+
+
+def test_concurrent_workers_on_one_server_never_share_a_unit(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    import concurrent.futures
+
+    ids = set(call(agent, "SubmitMany", wpb.SubmitManyRequest(units=[
+        wpb.SubmitRequest(run_id="race") for _ in range(120)])).unit_ids)
+
+    def drain(worker: int) -> list[str]:
+        taken = []
+        while (held := lease(agent, run_id="race", worker_id=f"w{worker}")).HasField("unit"):
+            taken.append(held.unit.unit_id)
+            call(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=held.unit.unit_id,
+                                                          lease_id=held.lease_id))
+            call(agent, "Complete", wpb.CompleteRequest(unit_id=held.unit.unit_id,
+                                                        lease_id=held.lease_id))
+        return taken
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        taken = [u for batch in pool.map(drain, range(12)) for u in batch]
+    assert len(taken) == len(set(taken)) == 120 and set(taken) == ids
+    counts = work_store.count_by_status(server.server.database, tenant.tenant_id)
+    assert counts == {"COMPLETED": 120}
+
+
+# -- listing, verifying, idle polling, isolation -------------------------------------------
+
+def test_list_units_pages_in_creation_order_with_filters(agent, connect, server) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(agent, run_id="listed").unit_id for _ in range(5)]
+    submit(agent, run_id="unlisted")
+    held = lease(agent, run_id="listed")
+    seen, token = [], ""
+    while True:
+        page = call(agent, "ListUnits", wpb.ListUnitsRequest(run_id="listed", page_size=2,
+                                                             page_token=token))
+        seen += [u.unit_id for u in page.units]
+        if not (token := page.next_page_token):
+            break
+    assert seen == ids
+    active = call(agent, "ListUnits", wpb.ListUnitsRequest(
+        statuses=[S.UNIT_STATUS_ACTIVE])).units
+    assert [u.unit_id for u in active] == [held.unit.unit_id]
+    other = connect(server.create_tenant().agent_token)
+    assert call(other, "ListUnits", wpb.ListUnitsRequest()).units == []
+
+
+def test_verify_detects_unparseable_attributes_and_a_rewritten_hash(agent, server) -> None:  # type: ignore[no-untyped-def]
+    broken, rehashed = submit(agent, attributes_json='{"a": 1}'), submit(agent)
+    with server.server.database.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE work_units SET attributes_json = 'not json' WHERE id = :i"),
+                     {"i": broken.unit_id})
+        # Attributes and hash rewritten together: only the append-only history tells.
+        forged = content_hash({"forged": True})
+        conn.execute(sa.text("UPDATE work_units SET attributes_json = :a, content_hash = :h "
+                             "WHERE id = :i"), {"a": '{"forged":true}', "h": forged,
+                                                "i": rehashed.unit_id})
+    result = call(agent, "Verify", wpb.VerifyRequest(unit_id=broken.unit_id))
+    assert not result.ok and result.computed_hash == "" and "not a JSON object" in result.problem
+    result = call(agent, "Verify", wpb.VerifyRequest(unit_id=rehashed.unit_id))
+    assert not result.ok and result.computed_hash == result.stored_hash == forged
+    assert result.history_hash == rehashed.content_hash and "history" in result.problem
+
+
+def test_polling_an_empty_queue_is_not_ledgered_each_time(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    def leases() -> int:
+        entries = ledger_store.list_entries(server.server.database, tenant.tenant_id,
+                                            after_sequence=0, limit=10_000)
+        return sum(1 for e in entries
+                   if json.loads(e.payload_json)["request"]["action"] == "work.lease")
+
+    assert lease(agent, run_id="idle") == wpb.LeaseResponse()
+    before = leases()
+    for _ in range(5):
+        assert lease(agent, run_id="idle") == wpb.LeaseResponse()
+    assert leases() == before                         # answered from one read each
+    unit = submit(agent, run_id="idle")
+    assert lease(agent, run_id="idle").unit.unit_id == unit.unit_id
+    assert leases() == before + 1
+
+
+def test_other_tenants_cannot_touch_a_held_unit_or_its_lease(agent, server, connect) -> None:  # type: ignore[no-untyped-def]
+    unit = submit(agent)
+    held = lease(agent)
+    other = connect(server.create_tenant().agent_token)
+    for method, request in [
+            ("Heartbeat", wpb.HeartbeatRequest(unit_id=unit.unit_id, lease_id=held.lease_id)),
+            ("Checkpoint", wpb.CheckpointRequest(unit_id=unit.unit_id, lease_id=held.lease_id)),
+            ("Fail", wpb.FailRequest(unit_id=unit.unit_id, lease_id=held.lease_id))]:
+        assert refused(other, method, request).code() == grpc.StatusCode.NOT_FOUND, method
+    assert _status(agent, unit.unit_id).status == S.UNIT_STATUS_ACTIVE
+
+
+def test_submit_many_with_a_repeated_key_creates_one_unit(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    reply = call(agent, "SubmitMany", wpb.SubmitManyRequest(units=[
+        wpb.SubmitRequest(idempotency_key="k1"), wpb.SubmitRequest(idempotency_key="k1"),
+        wpb.SubmitRequest(idempotency_key="k2")]))
+    assert reply.created == 2 and reply.unit_ids[0] == reply.unit_ids[1] != reply.unit_ids[2]
+    again = agent.work.Submit(wpb.SubmitRequest(idempotency_key="k2"), metadata=agent.metadata)
+    assert not again.created and again.unit.unit_id == reply.unit_ids[2]
+    assert work_store.count_by_status(server.server.database, tenant.tenant_id) == {
+        "PENDING": 2}
+
+
+def test_resume_of_a_paused_runs_unit_goes_through_the_budget_guard(agent, connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    operator = connect(tenant.operator_token)
+    operator.admin.SetBudget(apb.SetBudgetRequest(run_id="halted", total_usd=10),
+                             metadata=operator.metadata)
+    unit = submit(agent, run_id="halted", priority=P1)
+    decision = agent.guard.Check(gpb.CheckRequest(action="llm", run_id="halted", priority=P1),
+                                 metadata=agent.metadata).decision
+    agent.guard.Report(gpb.ReportRequest(decision_id=decision.decision_id, cost_usd=9.6),
+                       metadata=agent.metadata)                         # 96%: paused
+    assert _status(agent, unit.unit_id).status == S.UNIT_STATUS_PAUSED
+    error = refused(agent, "Resume", wpb.ResumeRequest(unit_id=unit.unit_id))
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED and "is paused" in error.details()
+    assert _status(agent, unit.unit_id).status == S.UNIT_STATUS_PAUSED
+
+
+def test_work_settings_come_from_the_environment() -> None:
+    from bastion.runtime.config import load_settings
+
+    loaded = load_settings(env={"BASTION_LEASE_TTL_S": "45", "BASTION_ZOMBIE_TIMEOUT_S": "90",
+                                "BASTION_ZOMBIE_SWEEP_INTERVAL_S": "15",
+                                "BASTION_MAX_RECLAIMS": "5", "BASTION_MAX_PREEMPTIONS": "2"})
+    assert (loaded.lease_ttl_s, loaded.zombie_timeout_s, loaded.zombie_sweep_interval_s,
+            loaded.max_reclaims, loaded.max_preemptions) == (45, 90, 15, 5, 2)
+    with pytest.raises(ValueError, match="max_preemptions"):
+        load_settings(env={"BASTION_MAX_PREEMPTIONS": "-1"})

@@ -29,7 +29,7 @@ UNIT_STATUS_PREEMPTED: UnitStatus
 UNIT_STATUS_PAUSED: UnitStatus
 
 class Unit(_message.Message):
-    __slots__ = ("unit_id", "run_id", "status", "priority", "attributes_json", "content_hash", "lease_holder", "last_heartbeat_at", "lease_expires_at", "progress", "checkpoint_json", "preemption_count", "reclaim_count", "failure_reason", "created_at", "updated_at")
+    __slots__ = ("unit_id", "run_id", "status", "priority", "attributes_json", "content_hash", "lease_holder", "last_heartbeat_at", "lease_expires_at", "progress", "checkpoint_json", "preemption_count", "reclaim_count", "failure_reason", "created_at", "updated_at", "leased_at")
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class Unit(_message.Message):
     FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LEASED_AT_FIELD_NUMBER: _ClassVar[int]
     unit_id: str
     run_id: str
     status: UnitStatus
@@ -62,7 +63,8 @@ class Unit(_message.Message):
     failure_reason: str
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, unit_id: _Optional[str] = ..., run_id: _Optional[str] = ..., status: _Optional[_Union[UnitStatus, str]] = ..., priority: _Optional[_Union[_decision_pb2.Priority, str]] = ..., attributes_json: _Optional[str] = ..., content_hash: _Optional[str] = ..., lease_holder: _Optional[str] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[float] = ..., checkpoint_json: _Optional[str] = ..., preemption_count: _Optional[int] = ..., reclaim_count: _Optional[int] = ..., failure_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    leased_at: _timestamp_pb2.Timestamp
+    def __init__(self, unit_id: _Optional[str] = ..., run_id: _Optional[str] = ..., status: _Optional[_Union[UnitStatus, str]] = ..., priority: _Optional[_Union[_decision_pb2.Priority, str]] = ..., attributes_json: _Optional[str] = ..., content_hash: _Optional[str] = ..., lease_holder: _Optional[str] = ..., last_heartbeat_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lease_expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., progress: _Optional[float] = ..., checkpoint_json: _Optional[str] = ..., preemption_count: _Optional[int] = ..., reclaim_count: _Optional[int] = ..., failure_reason: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., leased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SubmitRequest(_message.Message):
     __slots__ = ("run_id", "priority", "attributes_json", "idempotency_key")
@@ -153,10 +155,12 @@ class CompleteRequest(_message.Message):
     def __init__(self, unit_id: _Optional[str] = ..., lease_id: _Optional[str] = ...) -> None: ...
 
 class CompleteResponse(_message.Message):
-    __slots__ = ("unit",)
+    __slots__ = ("unit", "replayed")
     UNIT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     unit: Unit
-    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class FailRequest(_message.Message):
     __slots__ = ("unit_id", "lease_id", "reason")
@@ -169,10 +173,12 @@ class FailRequest(_message.Message):
     def __init__(self, unit_id: _Optional[str] = ..., lease_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class FailResponse(_message.Message):
-    __slots__ = ("unit",)
+    __slots__ = ("unit", "replayed")
     UNIT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     unit: Unit
-    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class PreemptRequest(_message.Message):
     __slots__ = ("unit_id", "reason", "checkpoint_json")
@@ -214,6 +220,26 @@ class GetUnitResponse(_message.Message):
     unit: Unit
     def __init__(self, unit: _Optional[_Union[Unit, _Mapping]] = ...) -> None: ...
 
+class ListUnitsRequest(_message.Message):
+    __slots__ = ("run_id", "statuses", "page_size", "page_token")
+    RUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    run_id: str
+    statuses: _containers.RepeatedScalarFieldContainer[UnitStatus]
+    page_size: int
+    page_token: str
+    def __init__(self, run_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[UnitStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListUnitsResponse(_message.Message):
+    __slots__ = ("units", "next_page_token")
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    units: _containers.RepeatedCompositeFieldContainer[Unit]
+    next_page_token: str
+    def __init__(self, units: _Optional[_Iterable[_Union[Unit, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
 class GetHistoryRequest(_message.Message):
     __slots__ = ("unit_id",)
     UNIT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -253,11 +279,15 @@ class VerifyRequest(_message.Message):
     def __init__(self, unit_id: _Optional[str] = ...) -> None: ...
 
 class VerifyResponse(_message.Message):
-    __slots__ = ("ok", "stored_hash", "computed_hash")
+    __slots__ = ("ok", "stored_hash", "computed_hash", "history_hash", "problem")
     OK_FIELD_NUMBER: _ClassVar[int]
     STORED_HASH_FIELD_NUMBER: _ClassVar[int]
     COMPUTED_HASH_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_HASH_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
     ok: bool
     stored_hash: str
     computed_hash: str
-    def __init__(self, ok: _Optional[bool] = ..., stored_hash: _Optional[str] = ..., computed_hash: _Optional[str] = ...) -> None: ...
+    history_hash: str
+    problem: str
+    def __init__(self, ok: _Optional[bool] = ..., stored_hash: _Optional[str] = ..., computed_hash: _Optional[str] = ..., history_hash: _Optional[str] = ..., problem: _Optional[str] = ...) -> None: ...

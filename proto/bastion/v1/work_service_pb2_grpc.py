@@ -27,9 +27,15 @@ if _version_not_supported:
 
 class WorkServiceStub:
     """WorkService: units of work with priorities, leases, heartbeats, checkpoints and an
-    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only.
-    Submit, SubmitMany, Lease, Complete, Fail, Preempt and Resume are guarded, ledgered
-    actions (`work.submit`, ...); Heartbeat, Checkpoint and the reads are not.
+    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only: a
+    unit of another tenant is NOT_FOUND. Submit, SubmitMany, Lease, Complete, Fail, Preempt
+    and Resume are guarded, ledgered actions (`work.submit`, `work.submit_many`,
+    `work.lease`, `work.complete`, `work.fail`, `work.preempt`, `work.resume`); Heartbeat,
+    Checkpoint and the reads are not (see docs/services/work.md).
+
+    A worker loops: Lease; while working, Heartbeat before `lease_expires_at` (and
+    Checkpoint now and then); then Complete or Fail. FAILED_PRECONDITION on any of these
+    means the lease is gone (reclaimed as a zombie, preempted, paused): stop working on it.
     """
 
     def __init__(self, channel):
@@ -88,6 +94,11 @@ class WorkServiceStub:
                 request_serializer=bastion_dot_v1_dot_work__service__pb2.GetUnitRequest.SerializeToString,
                 response_deserializer=bastion_dot_v1_dot_work__service__pb2.GetUnitResponse.FromString,
                 _registered_method=True)
+        self.ListUnits = channel.unary_unary(
+                '/bastion.v1.WorkService/ListUnits',
+                request_serializer=bastion_dot_v1_dot_work__service__pb2.ListUnitsRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_work__service__pb2.ListUnitsResponse.FromString,
+                _registered_method=True)
         self.GetHistory = channel.unary_unary(
                 '/bastion.v1.WorkService/GetHistory',
                 request_serializer=bastion_dot_v1_dot_work__service__pb2.GetHistoryRequest.SerializeToString,
@@ -102,9 +113,15 @@ class WorkServiceStub:
 
 class WorkServiceServicer:
     """WorkService: units of work with priorities, leases, heartbeats, checkpoints and an
-    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only.
-    Submit, SubmitMany, Lease, Complete, Fail, Preempt and Resume are guarded, ledgered
-    actions (`work.submit`, ...); Heartbeat, Checkpoint and the reads are not.
+    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only: a
+    unit of another tenant is NOT_FOUND. Submit, SubmitMany, Lease, Complete, Fail, Preempt
+    and Resume are guarded, ledgered actions (`work.submit`, `work.submit_many`,
+    `work.lease`, `work.complete`, `work.fail`, `work.preempt`, `work.resume`); Heartbeat,
+    Checkpoint and the reads are not (see docs/services/work.md).
+
+    A worker loops: Lease; while working, Heartbeat before `lease_expires_at` (and
+    Checkpoint now and then); then Complete or Fail. FAILED_PRECONDITION on any of these
+    means the lease is gone (reclaimed as a zombie, preempted, paused): stop working on it.
     """
 
     def Submit(self, request, context):
@@ -130,7 +147,8 @@ class WorkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Heartbeat(self, request, context):
-        """Extends the caller's lease; FAILED_PRECONDITION when it no longer holds it.
+        """Extends the caller's lease; FAILED_PRECONDITION (saying the unit's status) when it no
+        longer holds it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,14 +162,15 @@ class WorkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Complete(self, request, context):
-        """Marks the held unit COMPLETED. Again with the same lease: FAILED_PRECONDITION.
+        """Marks the held unit COMPLETED. Again with the same lease: OK, nothing changes
+        (`replayed`); with another lease, or after another outcome: FAILED_PRECONDITION.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Fail(self, request, context):
-        """Marks the held unit FAILED with a reason.
+        """Marks the held unit FAILED with a reason. Repeating it with the same lease: as Complete.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -179,6 +198,13 @@ class WorkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUnits(self, request, context):
+        """The tenant's units in creation order, optionally of one run and some statuses.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetHistory(self, request, context):
         """The unit's status changes, oldest first.
         """
@@ -187,7 +213,8 @@ class WorkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Verify(self, request, context):
-        """Recomputes the content hash of the unit's attributes and reports drift.
+        """Recomputes the content hash of the unit's attributes and reports drift (against the
+        stored hash and the hash its append-only history last recorded).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -246,6 +273,11 @@ def add_WorkServiceServicer_to_server(servicer, server):
                     request_deserializer=bastion_dot_v1_dot_work__service__pb2.GetUnitRequest.FromString,
                     response_serializer=bastion_dot_v1_dot_work__service__pb2.GetUnitResponse.SerializeToString,
             ),
+            'ListUnits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnits,
+                    request_deserializer=bastion_dot_v1_dot_work__service__pb2.ListUnitsRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_work__service__pb2.ListUnitsResponse.SerializeToString,
+            ),
             'GetHistory': grpc.unary_unary_rpc_method_handler(
                     servicer.GetHistory,
                     request_deserializer=bastion_dot_v1_dot_work__service__pb2.GetHistoryRequest.FromString,
@@ -266,9 +298,15 @@ def add_WorkServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class WorkService:
     """WorkService: units of work with priorities, leases, heartbeats, checkpoints and an
-    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only.
-    Submit, SubmitMany, Lease, Complete, Fail, Preempt and Resume are guarded, ledgered
-    actions (`work.submit`, ...); Heartbeat, Checkpoint and the reads are not.
+    append-only history (SPEC W1, W2, G4). Every call acts on the caller's tenant only: a
+    unit of another tenant is NOT_FOUND. Submit, SubmitMany, Lease, Complete, Fail, Preempt
+    and Resume are guarded, ledgered actions (`work.submit`, `work.submit_many`,
+    `work.lease`, `work.complete`, `work.fail`, `work.preempt`, `work.resume`); Heartbeat,
+    Checkpoint and the reads are not (see docs/services/work.md).
+
+    A worker loops: Lease; while working, Heartbeat before `lease_expires_at` (and
+    Checkpoint now and then); then Complete or Fail. FAILED_PRECONDITION on any of these
+    means the lease is gone (reclaimed as a zombie, preempted, paused): stop working on it.
     """
 
     @staticmethod
@@ -531,6 +569,33 @@ class WorkService:
             '/bastion.v1.WorkService/GetUnit',
             bastion_dot_v1_dot_work__service__pb2.GetUnitRequest.SerializeToString,
             bastion_dot_v1_dot_work__service__pb2.GetUnitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.WorkService/ListUnits',
+            bastion_dot_v1_dot_work__service__pb2.ListUnitsRequest.SerializeToString,
+            bastion_dot_v1_dot_work__service__pb2.ListUnitsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(256), nullable=True),
         sa.Column("lease_id", sa.String(64), nullable=True),
         sa.Column("lease_holder", sa.String(256), nullable=True),
+        sa.Column("leased_at", UtcDateTime, nullable=True),
         sa.Column("last_heartbeat_at", UtcDateTime, nullable=True),
         sa.Column("lease_expires_at", UtcDateTime, nullable=True),
         sa.Column("progress", sa.Float, nullable=False),
