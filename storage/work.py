@@ -111,12 +111,37 @@ _HISTORY_COLUMNS = ("tenant_id", "unit_id", "prev_status", "new_status", "prev_h
 _MUTABLE = ("status", "lease_id", "lease_holder", "leased_at", "last_heartbeat_at",
             "lease_expires_at", "progress", "checkpoint_json", "preemption_count",
             "failure_reason", "updated_at")
-_PG_TYPES = {"status": "text", "lease_id": "text", "lease_holder": "text",
-             "leased_at": "timestamptz", "last_heartbeat_at": "timestamptz",
-             "lease_expires_at": "timestamptz", "progress": "float8", "checkpoint_json": "text",
-             "preemption_count": "int4", "failure_reason": "text", "updated_at": "timestamptz",
-             "tenant_id": "text", "id": "text"}
 _SELECT_UNITS = f"SELECT {', '.join(_UNIT_COLUMNS)} FROM work_units"
+
+# PostgreSQL writes pass one array per column (``unnest``): the statement text and its
+# parameter count do not depend on the number of rows, so psycopg caches its parsing and
+# prepares it on the server, whatever the batch size.
+_PG_TYPES = {**{c: "text" for c in (*_UNIT_COLUMNS, *_HISTORY_COLUMNS)},
+             "priority": "int2", "progress": "float8", "preemption_count": "int4",
+             "reclaim_count": "int4", **{c: "timestamptz" for c in (*_UNIT_TIMES, "at")}}
+
+
+def _pg_unnest(columns: Sequence[str]) -> str:
+    return "unnest(" + ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in columns) + ")"
+
+
+_PG_INSERT_HISTORY = (f"INSERT INTO work_unit_history ({', '.join(_HISTORY_COLUMNS)}) "
+                      f"SELECT * FROM {_pg_unnest(_HISTORY_COLUMNS)}")
+_PG_SUBMIT = (f"WITH inserted AS (INSERT INTO work_units ({', '.join(_UNIT_COLUMNS)}) "
+              f"SELECT * FROM {_pg_unnest(_UNIT_COLUMNS)}) {_PG_INSERT_HISTORY}")
+_KEYED = ("tenant_id", "id", *_MUTABLE)
+_PG_UPDATE = ("UPDATE work_units u SET " + ", ".join(f"{c} = v.{c}" for c in _MUTABLE)
+              + f" FROM {_pg_unnest(_KEYED)} AS v({', '.join(_KEYED)}) "
+              "WHERE u.tenant_id = v.tenant_id AND u.id = v.id")
+_PG_UPDATE_AND_LOG = f"WITH updated AS ({_PG_UPDATE}) {_PG_INSERT_HISTORY}"
+
+
+def _pg_arrays(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[list[Any]]:
+    return [[r[c] for r in rows] for c in columns]
+
+
+def _pg_history(history: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    return [[h[i] for h in history] for i in range(len(_HISTORY_COLUMNS))]
 
 
 @dataclass(frozen=True)
@@ -201,8 +226,8 @@ class _Driver:
         return [*row[:9], self.time(row[9])]
 
 
-def _rows(cursor: Any) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
+def _rows(cursor: Any, names: Sequence[str] = _UNIT_COLUMNS) -> list[dict[str, Any]]:
+    """The result rows as dicts; ``names``: the statement's columns, in order."""
     return [dict(zip(names, values)) for values in cursor.fetchall()]
 
 
@@ -219,14 +244,9 @@ def _insert_units_and_history(cursor: Any, driver: _Driver, units: Sequence[Mapp
         _copy(cursor, "work_units", _UNIT_COLUMNS, [[u[c] for c in _UNIT_COLUMNS] for u in units])
         _copy(cursor, "work_unit_history", _HISTORY_COLUMNS, history)
         return
-    per_unit = len(_UNIT_COLUMNS) + len(_HISTORY_COLUMNS)
-    if driver.postgresql and units and len(units) == len(history) and \
-            len(units) * per_unit <= _MAX_PARAMETERS:
-        cursor.execute(
-            "WITH inserted AS (" + _insert_sql(driver, "work_units", _UNIT_COLUMNS, len(units))
-            + ") " + _insert_sql(driver, "work_unit_history", _HISTORY_COLUMNS, len(history)),
-            [p for u in units for p in driver.unit_params(u)]
-            + [p for h in history for p in driver.history_params(h)])
+    if driver.postgresql:
+        if units:
+            cursor.execute(_PG_SUBMIT, _pg_arrays(units, _UNIT_COLUMNS) + _pg_history(history))
         return
     step = _MAX_PARAMETERS // len(_UNIT_COLUMNS)
     for start in range(0, len(units), step):
@@ -239,6 +259,10 @@ def _insert_units_and_history(cursor: Any, driver: _Driver, units: Sequence[Mapp
 def _insert_history(cursor: Any, driver: _Driver, history: Sequence[Sequence[Any]]) -> None:
     if driver.postgresql and len(history) >= _COPY_FROM:
         _copy(cursor, "work_unit_history", _HISTORY_COLUMNS, history)
+        return
+    if driver.postgresql:
+        if history:
+            cursor.execute(_PG_INSERT_HISTORY, _pg_history(history))
         return
     step = _MAX_PARAMETERS // len(_HISTORY_COLUMNS)
     for start in range(0, len(history), step):
@@ -279,26 +303,13 @@ def _lock_units(cursor: Any, driver: _Driver,
 def _update_units(cursor: Any, driver: _Driver, rows: Sequence[Mapping[str, Any]],
                   history: Sequence[Sequence[Any]]) -> None:
     """Writes the mutable columns of ``rows`` (locked, read by :func:`_lock_units`) and
-    appends ``history``: PostgreSQL in one statement (up to 1,000 rows)."""
-    keyed = ("tenant_id", "id", *_MUTABLE)
+    appends ``history`` (rows of units among them): PostgreSQL in one statement."""
+    keyed = _KEYED
     if driver.postgresql:
-        for start in range(0, max(len(rows), len(history)), _ROWS_PER_CHUNK):
-            chunk = rows[start:start + _ROWS_PER_CHUNK]
-            logged = history[start:start + _ROWS_PER_CHUNK]
-            update = ("UPDATE work_units u SET "
-                      + ", ".join(f"{c} = v.{c}" for c in _MUTABLE)
-                      + " FROM unnest(" + ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in keyed)
-                      + f") AS v({', '.join(keyed)}) WHERE u.tenant_id = v.tenant_id "
-                      "AND u.id = v.id")
-            params: list[Any] = [[r[c] for r in chunk] for c in keyed]
-            if logged:
-                statement = ("WITH updated AS (" + update + ") "
-                             + _insert_sql(driver, "work_unit_history", _HISTORY_COLUMNS,
-                                           len(logged)))
-                params += [p for h in logged for p in driver.history_params(h)]
-            else:
-                statement = update
-            cursor.execute(statement, params)
+        if rows and history:
+            cursor.execute(_PG_UPDATE_AND_LOG, _pg_arrays(rows, keyed) + _pg_history(history))
+        elif rows:
+            cursor.execute(_PG_UPDATE, _pg_arrays(rows, keyed))
         return
     step = _MAX_PARAMETERS // len(keyed)
     for start in range(0, len(rows), step):
@@ -485,6 +496,7 @@ logged AS (
     SELECT tenant_id, id, 'PENDING', 'ACTIVE', content_hash, content_hash, 'leased', metadata,
         lease_holder, updated_at FROM leased)
 SELECT * FROM leased"""
+_LEASED_COLUMNS = (*_UNIT_COLUMNS, "n", "metadata")
 _PG_LEASE_ANY_RUN = _PG_LEASE.format(run="", returning=_RETURNING)
 _PG_LEASE_RUN = _PG_LEASE.format(run="AND run_id = %(run)s", returning=_RETURNING)
 _SQLITE_LEASE = (
@@ -542,7 +554,7 @@ def _lease_postgresql(cursor: Any, tenant_id: str, run_id: str,
         "lease_ids": [op.lease_id for op in group], "holders": [op.holder for op in group],
         "nows": [op.now for op in group], "expiries": [op.expires_at for op in group],
         "metadata": [op._metadata for op in group]})
-    for row in _rows(cursor):
+    for row in _rows(cursor, _LEASED_COLUMNS):
         group[row["n"] - 1].unit = _unit(row)
 
 
@@ -657,7 +669,7 @@ class ChangeUnit:
     def _values(self, row: dict[str, Any]) -> tuple[str | None, str]:
         change = self.change
         if change.progress is not None:
-            row["progress"] = change.progress
+            row["progress"] = float(change.progress)
         if change.checkpoint_json is not None:
             row["checkpoint_json"] = change.checkpoint_json
         if change.kind == "heartbeat":
