@@ -720,3 +720,60 @@ def test_work_settings_come_from_the_environment() -> None:
             loaded.max_reclaims, loaded.max_preemptions) == (45, 90, 15, 5, 2)
     with pytest.raises(ValueError, match="max_preemptions"):
         load_settings(env={"BASTION_MAX_PREEMPTIONS": "-1"})
+
+
+def test_only_admins_run_the_zombie_protocol(connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    for token in (tenant.agent_token, tenant.operator_token):
+        stubs = connect(token)
+        with pytest.raises(grpc.RpcError) as raised:
+            stubs.admin.RunZombieProtocol(apb.RunZombieProtocolRequest(),
+                                          metadata=stubs.metadata)
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_replicas_sweeping_at_once_reclaim_each_zombie_once(agent, tenant, server) -> None:  # type: ignore[no-untyped-def]
+    import concurrent.futures
+
+    from bastion.runtime.work import run_zombie_protocol
+
+    zombies = call(agent, "SubmitMany", wpb.SubmitManyRequest(units=[
+        wpb.SubmitRequest(run_id="zombie") for _ in range(300)])).unit_ids
+    fresh = submit(agent, run_id="fresh")
+    held = lease(agent, run_id="fresh")
+    with server.server.database.engine.begin() as conn:
+        conn.execute(sa.update(work_store.UNITS).where(
+            work_store.UNITS.c.tenant_id == tenant.tenant_id,
+            work_store.UNITS.c.run_id == "zombie").values(
+            status="ACTIVE", lease_id="lease_" + "1" * 32, lease_holder="gone",
+            last_heartbeat_at=work_store.dt.datetime(2000, 1, 1, tzinfo=work_store.dt.timezone.utc)))
+    settings_ = make_test_settings(server.server.settings.database_url, zombie_timeout_s=60.0)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        sweeps = list(pool.map(lambda _: run_zombie_protocol(
+            server.server.database, server.server.pm, settings_, tenant.tenant_id), range(4)))
+    reclaimed = [r.unit_id for sweep in sweeps for r in sweep]
+    assert sorted(reclaimed) == sorted(zombies)                       # each exactly once
+    for unit_id in zombies[:20]:
+        assert [r for _, _, r in history(agent, unit_id)].count("zombie_reclaimed") == 1
+    assert _status(agent, fresh.unit_id).status == S.UNIT_STATUS_ACTIVE
+    call(agent, "Heartbeat", wpb.HeartbeatRequest(unit_id=fresh.unit_id, lease_id=held.lease_id))
+    entries = ledger_store.list_entries(server.server.database, tenant.tenant_id,
+                                        after_sequence=0, limit=10_000,
+                                        action_type="work.zombie_reclaimed")
+    assert sorted(e.subject_id for e in entries) == sorted(zombies)
+
+
+def test_the_background_sweeper_reclaims_without_being_asked(database_url, dial_tenant) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    settings_ = make_test_settings(database_url, zombie_timeout_s=0.0,
+                                   zombie_sweep_interval_s=0.05)
+    with running_server(settings_) as handle:
+        agent, _, _ = dial_tenant(handle)
+        unit = submit(agent)
+        lease(agent, worker_id="crashed")
+        deadline = time.monotonic() + 30
+        while (found := _status(agent, unit.unit_id)).reclaim_count == 0:
+            assert time.monotonic() < deadline, "the sweeper never reclaimed the unit"
+            time.sleep(0.05)  # polling a condition with a deadline
+        assert found.status in (S.UNIT_STATUS_PENDING, S.UNIT_STATUS_FAILED)
+        assert "zombie_reclaimed" in [r for _, _, r in history(agent, unit.unit_id)]
