@@ -61,6 +61,60 @@ class _SafeStream:
             self.drain()
 
 
+class _LineLogger:
+    """Writes each rendered line to the stream with one call (structlog's PrintLogger
+    takes a lock and calls ``print``: two writes and a flush per line)."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: _SafeStream) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        self._stream.write(message + "\n")
+        self._stream.flush()
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
+class _LineLoggerFactory:
+    def __init__(self, stream: _SafeStream) -> None:
+        self._logger = _LineLogger(stream)
+
+    def __call__(self, *args: Any) -> _LineLogger:
+        return self._logger
+
+
+_second: tuple[int, str] = (-1, "")
+
+
+def _add_timestamp(logger: Any, method_name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    """``TimeStamper(fmt="iso", utc=True)``'s output (``2026-11-25T03:22:05.012345Z``,
+    no fraction when it is zero), with the date and time formatted once per second."""
+    global _second
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _second
+    if cached[0] != seconds:
+        cached = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    event_dict["timestamp"] = f"{cached[1]}.{micros:06d}Z" if micros else cached[1] + "Z"
+    return event_dict
+
+
+def _json_serializer() -> Any:
+    """``json.dumps`` with structlog's fallback for other types, from one encoder
+    (``json.dumps`` builds a new encoder per call when given ``default``)."""
+    import json
+
+    from structlog.processors import _json_fallback_handler
+
+    encode = json.JSONEncoder(default=_json_fallback_handler).encode
+
+    def dumps(value: Any, **_: Any) -> str:
+        return encode(value)
+    return dumps
+
+
 _current: _SafeStream | None = None
 
 
@@ -78,6 +132,10 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: Any = None
     :param flush_interval_s: buffer lines and write them this often (0: every line).
     :param cache: cache each logger on first use (fast; later reconfiguration does not
         reach loggers already used). Tests that reconfigure pass ``cache=False``.
+
+    Every call logs an access line, so the JSON pipeline avoids structlog's generic
+    pieces where a cheaper one writes the same line (timestamp, encoder, writer): the
+    access line cost about 50 µs of server CPU per call under load before.
     """
     import structlog
 
@@ -90,18 +148,18 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: Any = None
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
     else:
-        renderer = structlog.processors.JSONRenderer()
+        renderer = structlog.processors.JSONRenderer(serializer=_json_serializer())
     numeric = logging.getLevelName(level.upper())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _add_timestamp,
             structlog.processors.format_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             numeric if isinstance(numeric, int) else logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=_current),  # type: ignore[arg-type]
+        logger_factory=_LineLoggerFactory(_current),
         cache_logger_on_first_use=cache,
     )
