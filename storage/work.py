@@ -45,14 +45,19 @@ _MAX_PARAMETERS = 30_000  # per statement: within SQLite's (32,766) and PostgreS
 class UnitRow(TenantScoped, Base):
     __tablename__ = "work_units"
     __table_args__ = (
-        sa.Index("ix_work_units_queue", "tenant_id", "status", "priority", "created_at"),
+        # The lease order (priority, age, id) straight from the index: a backlog is never
+        # sorted to find the next unit.
+        sa.Index("ix_work_units_queue", "tenant_id", "status", "priority", "created_at", "id"),
+        sa.Index("ix_work_units_run", "tenant_id", "run_id", "status", "priority",
+                 "created_at", "id"),
         sa.Index("ix_work_units_heartbeat", "status", "last_heartbeat_at"),
-        sa.Index("ix_work_units_run", "tenant_id", "run_id", "status"),
+        sa.Index("ix_work_units_tenant_id", "tenant_id", "id"),  # ListUnits' order
         sa.UniqueConstraint("tenant_id", "idempotency_key",
                             name="uq_work_units_tenant_id_idempotency_key"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(sa.String(64))  # indexed with id, above
     run_id: Mapped[str] = mapped_column(sa.String(256))
     status: Mapped[str] = mapped_column(sa.String(16))
     priority: Mapped[int] = mapped_column(sa.SmallInteger)
@@ -292,10 +297,13 @@ def _lock_units(cursor: Any, driver: _Driver,
         return {(r["tenant_id"], r["id"]): r for r in _rows(cursor)}
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(ordered), _ROWS_PER_CHUNK):
+        # Not a row-value IN (VALUES …): SQLite scans the table for that. By primary key,
+        # restricted to the tenants asked for; a pair not asked for is never looked up.
         chunk = ordered[start:start + _ROWS_PER_CHUNK]
-        cursor.execute(_SELECT_UNITS + " WHERE (tenant_id, id) IN (VALUES "
-                       + ", ".join(["(?, ?)"] * len(chunk)) + ")",
-                       [v for key in chunk for v in key])
+        tenants = sorted({t for t, _ in chunk})
+        cursor.execute(_SELECT_UNITS + f" WHERE id IN ({', '.join(['?'] * len(chunk))}) "
+                       f"AND tenant_id IN ({', '.join(['?'] * len(tenants))})",
+                       [u for _, u in chunk] + tenants)
         found.update({(r["tenant_id"], r["id"]): r for r in _rows(cursor)})
     return found
 
@@ -603,10 +611,94 @@ class Change:
     expires_at: dt.datetime | None = None
 
 
+_HOLDER_KINDS = frozenset({"heartbeat", "checkpoint", "complete", "fail"})
+# The lease holder's changes, applied only where the lease is held and the unit ACTIVE: one
+# conditional UPDATE for the batch (and the history rows of the status changes). An op it
+# does not match (a lease no longer held, a repeated Complete) goes the general way, which
+# reads the unit and says why.
+_HOLDER_VALUES = ("tenant_id", "id", "lease_id", "new_status", "progress", "checkpoint_json",
+                  "failure_reason", "beat", "expires", "clear", "at", "reason", "metadata",
+                  "actor")
+
+
+def _holder_set(unit: str, value: Callable[[str], str]) -> str:
+    """The SET clause of the holders' UPDATE; ``unit``: the table's name or alias,
+    ``value(name)``: the reference to a value of ``_HOLDER_VALUES``."""
+    u, v = unit, value
+    return (f"status = COALESCE({v('new_status')}, {u}.status), "
+            f"progress = COALESCE({v('progress')}, {u}.progress), "
+            f"checkpoint_json = COALESCE({v('checkpoint_json')}, {u}.checkpoint_json), "
+            f"failure_reason = COALESCE({v('failure_reason')}, {u}.failure_reason), "
+            f"last_heartbeat_at = COALESCE({v('beat')}, {u}.last_heartbeat_at), "
+            f"lease_expires_at = CASE WHEN {v('clear')} THEN NULL "
+            f"ELSE COALESCE({v('expires')}, {u}.lease_expires_at) END, "
+            f"lease_holder = CASE WHEN {v('clear')} THEN NULL ELSE {u}.lease_holder END, "
+            f"updated_at = {v('at')}")
+
+
+_HOLDER_TYPES = ("text", "text", "text", "text", "float8", "text", "text", "timestamptz",
+                 "timestamptz", "bool", "timestamptz", "text", "text", "text")
+_PG_HOLDER = (
+    "WITH v AS (SELECT * FROM unnest("
+    + ", ".join(f"%s::{t}[]" for t in _HOLDER_TYPES)
+    + f") WITH ORDINALITY AS v({', '.join(_HOLDER_VALUES)}, n)), "
+    f"changed AS (UPDATE work_units u SET {_holder_set('u', lambda name: 'v.' + name)} FROM v "
+    "WHERE u.tenant_id = v.tenant_id AND u.id = v.id AND u.lease_id = v.lease_id "
+    f"AND u.status = 'ACTIVE' RETURNING {_RETURNING}, v.n AS n, v.new_status AS logged, "
+    "v.reason AS reason, v.metadata AS metadata, v.actor AS actor), "
+    f"history AS (INSERT INTO work_unit_history ({', '.join(_HISTORY_COLUMNS)}) "
+    "SELECT tenant_id, id, 'ACTIVE', logged, content_hash, content_hash, reason, metadata, "
+    "actor, updated_at FROM changed WHERE logged IS NOT NULL) "
+    "SELECT * FROM changed")
+_PG_HOLDER_COLUMNS = (*_UNIT_COLUMNS, "n", "logged", "reason", "metadata", "actor")
+_SQLITE_HOLDER = (
+    "UPDATE work_units SET " + _holder_set(
+        "work_units", lambda name: f"v.column{_HOLDER_VALUES.index(name) + 1}")
+    + " FROM (VALUES {values}) AS v WHERE work_units.tenant_id = v.column1 AND "
+    "work_units.id = v.column2 AND work_units.lease_id = v.column3 AND "
+    f"work_units.status = 'ACTIVE' RETURNING {', '.join(_UNIT_COLUMNS)}")
+
+
+def _apply_held(cursor: Any, driver: _Driver, ops: Sequence["ChangeUnit"]) -> set["ChangeUnit"]:
+    """Applies the lease holders' changes (one per unit) where the lease is held and the
+    unit ACTIVE, with their history rows; returns the ops applied."""
+    rows = [op._held_values(driver) for op in ops]
+    applied: set[ChangeUnit] = set()
+    if driver.postgresql:
+        cursor.execute(_PG_HOLDER, [[row[i] for row in rows]
+                                    for i in range(len(_HOLDER_VALUES))])
+        for found in _rows(cursor, _PG_HOLDER_COLUMNS):
+            op = ops[found["n"] - 1]
+            op.unit = _unit(found)
+            applied.add(op)
+        return applied
+    by_key = {(op.tenant_id, op.unit_id): op for op in ops}
+    history = []
+    step = _MAX_PARAMETERS // len(_HOLDER_VALUES)
+    for start in range(0, len(rows), step):
+        chunk = rows[start:start + step]
+        cursor.execute(_SQLITE_HOLDER.format(values=", ".join(
+            [driver.marks(len(_HOLDER_VALUES))] * len(chunk))),
+            [value for row in chunk for value in row])
+        for found in _rows(cursor):
+            op = by_key[(found["tenant_id"], found["id"])]
+            op.unit = _unit(found)
+            applied.add(op)
+            if op.change.kind in ("complete", "fail"):
+                history.append((op.tenant_id, op.unit_id, ACTIVE, found["status"],
+                                found["content_hash"], found["content_hash"],
+                                (op.change.reason or op.change.kind)[:256],
+                                json.dumps(op._metadata(), sort_keys=True), op.actor[:256],
+                                op.now))
+    _insert_history(cursor, driver, history)
+    return applied
+
+
 class ChangeUnit:
-    """One change to one unit. A batch locks all its units with one statement and writes
-    them (and their history rows) with one more; several changes to one unit in a batch
-    apply in order."""
+    """One change to one unit. In a batch, the lease holders' changes (heartbeat,
+    checkpoint, complete, fail) are one conditional UPDATE; the others (and the holder's
+    changes it did not match) lock their units with one statement and write them with one
+    more. Several changes to one unit in a batch apply in order."""
 
     apply_order: ClassVar[int] = 30
 
@@ -624,21 +716,53 @@ class ChangeUnit:
         driver = _Driver(conn)
         cursor = conn.connection.cursor()
         try:
-            rows = _lock_units(cursor, driver, {(op.tenant_id, op.unit_id) for op in ops})
-            changed: dict[tuple[str, str], dict[str, Any]] = {}
-            history: list[tuple[Any, ...]] = []
+            held, others, seen = [], [], set()
             for op in ops:
                 op.unit, op.refusal, op.replayed = None, None, False
-                row = rows.get((op.tenant_id, op.unit_id))
-                try:
-                    if op._apply(row, history):
-                        assert row is not None
-                        changed[(op.tenant_id, op.unit_id)] = row
-                except Refusal as refusal:
-                    op.refusal = refusal
-            _update_units(cursor, driver, list(changed.values()), history)
+                key = (op.tenant_id, op.unit_id)
+                if key not in seen and op.change.lease_id and op.change.kind in _HOLDER_KINDS:
+                    held.append(op)  # the unit's first change in the batch
+                else:
+                    others.append(op)
+                seen.add(key)
+            if held:
+                applied = _apply_held(cursor, driver, held)
+                others = [op for op in ops if op not in applied]  # in order
+            if others:
+                cls._apply_general(cursor, driver, others)
         finally:
             cursor.close()
+
+    @staticmethod
+    def _apply_general(cursor: Any, driver: _Driver, ops: Sequence["ChangeUnit"]) -> None:
+        """Locks the units, applies each change in order, writes them back."""
+        rows = _lock_units(cursor, driver, {(op.tenant_id, op.unit_id) for op in ops})
+        changed: dict[tuple[str, str], dict[str, Any]] = {}
+        history: list[tuple[Any, ...]] = []
+        for op in ops:
+            row = rows.get((op.tenant_id, op.unit_id))
+            try:
+                if op._apply(row, history):
+                    assert row is not None
+                    changed[(op.tenant_id, op.unit_id)] = row
+            except Refusal as refusal:
+                op.refusal = refusal
+        _update_units(cursor, driver, list(changed.values()), history)
+
+    def _held_values(self, driver: _Driver) -> tuple[Any, ...]:
+        """This holder's change as a row of ``_HOLDER_VALUES``."""
+        change = self.change
+        kind = change.kind
+        finishing = kind in ("complete", "fail")
+        return (self.tenant_id, self.unit_id, change.lease_id,
+                change.new_status if finishing else None,
+                None if change.progress is None else float(change.progress),
+                change.checkpoint_json,
+                (change.reason or "failed")[:256] if kind == "fail" else None,
+                driver.time(self.now) if kind == "heartbeat" else None,
+                driver.time(change.expires_at) if kind == "heartbeat" else None,
+                finishing, driver.time(self.now), (change.reason or kind)[:256],
+                json.dumps(self._metadata(), sort_keys=True), self.actor[:256])
 
     def _apply(self, row: dict[str, Any] | None, history: list[tuple[Any, ...]]) -> bool:
         """Changes ``row`` in place (and appends its history row); False: nothing to write."""

@@ -777,3 +777,17 @@ def test_the_background_sweeper_reclaims_without_being_asked(database_url, dial_
             time.sleep(0.05)  # polling a condition with a deadline
         assert found.status in (S.UNIT_STATUS_PENDING, S.UNIT_STATUS_FAILED)
         assert "zombie_reclaimed" in [r for _, _, r in history(agent, unit.unit_id)]
+
+
+def test_the_migration_builds_the_work_tables_of_the_models(server) -> None:  # type: ignore[no-untyped-def]
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    metadata = sa.MetaData()
+    for table in (work_store.UNITS, work_store.HISTORY):
+        table.to_metadata(metadata)
+    with server.server.database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = [d for d in compare_metadata(context, metadata)
+                       if "work_unit" in repr(d)]
+    assert differences == []

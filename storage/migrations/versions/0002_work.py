@@ -42,11 +42,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("tenant_id", "idempotency_key",
                             name="uq_work_units_tenant_id_idempotency_key"),
     )
-    op.create_index("ix_work_units_tenant_id", "work_units", ["tenant_id"])
+    op.create_index("ix_work_units_tenant_id", "work_units", ["tenant_id", "id"])
+    # Lease order (priority, age, id) straight from the index, with or without a run.
     op.create_index("ix_work_units_queue", "work_units",
-                    ["tenant_id", "status", "priority", "created_at"])
+                    ["tenant_id", "status", "priority", "created_at", "id"])
+    op.create_index("ix_work_units_run", "work_units",
+                    ["tenant_id", "run_id", "status", "priority", "created_at", "id"])
     op.create_index("ix_work_units_heartbeat", "work_units", ["status", "last_heartbeat_at"])
-    op.create_index("ix_work_units_run", "work_units", ["tenant_id", "run_id", "status"])
     op.create_table(
         "work_unit_history",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"),
