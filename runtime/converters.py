@@ -25,7 +25,7 @@ _VERDICT_TO_PB = {Verdict.ALLOW: decision_pb2.VERDICT_ALLOW,
 
 
 def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
-                      settings: Settings) -> ActionRequest:
+                      settings: Settings, decision_id: str = "") -> ActionRequest:
     limit = settings.max_name_chars
     reasoning = None
     if req.HasField("reasoning"):
@@ -55,6 +55,7 @@ def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
         attributes=v.json_object(req.attributes_json, "attributes_json",
                                  settings.max_attributes_bytes),
         reasoning=reasoning,
+        decision_id=decision_id,
     )
 
 

@@ -28,7 +28,10 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
 
     async def Check(self, request: pb.CheckRequest,
                     context: grpc.aio.ServicerContext) -> pb.CheckResponse:
-        action = converters.action_from_check(request, current_principal(), self._settings)
+        # The id is given here, at construction: the lifecycle would otherwise copy the
+        # frozen request (dataclasses.replace) to set it.
+        action = converters.action_from_check(request, current_principal(), self._settings,
+                                              decision_id=new_id("dec"))
         decision, _ = await self._lifecycle.decide(action)
         return pb.CheckResponse(decision=converters.decision_to_pb(decision))
 
