@@ -101,13 +101,10 @@ class LedgerAppend:
                     op.record = unsealed._replace(entry_hash=entry_hash, signature=signature)
                     records.append(op.record)
                     parent_hash = entry_hash
-            # One multi-row INSERT: each statement the driver runs releases the GIL and
-            # must win it back from the busy event loop, so a statement per row (what
+            # One statement for the batch: each statement the driver runs releases the GIL
+            # and must win it back from the busy event loop, so a statement per row (what
             # executemany does on SQLite) multiplies the committer's waits.
-            for start in range(0, len(records), _ROWS_PER_INSERT):
-                chunk = records[start:start + _ROWS_PER_INSERT]
-                cursor.execute(sql.insert_head + ", ".join([sql.values] * len(chunk)),
-                               [value for r in chunk for value in sql.row(r)])
+            sql.insert(cursor, records)
         except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
             # Another process appended since this one's cached head (unique tenant+sequence):
             # forget the heads and run the batch again, reading them under the lock.
@@ -157,14 +154,23 @@ class _DriverSql(NamedTuple):
 
     lock: str | None
     head: str
-    insert_head: str
-    values: str
-    row: Callable[[LedgerRecord], tuple[object, ...]]
+    insert: Callable[[Any, Sequence[LedgerRecord]], None]
 
 
-_ROWS_PER_INSERT = 500  # 5,000 parameters: within SQLite's and PostgreSQL's limits
+_ROWS_PER_INSERT = 500  # 5,000 parameters: within SQLite's limit
 _COLUMNS = ("tenant_id, sequence, ts, action_type, actor, subject_id, payload_json, "
             "parent_hash, entry_hash, signature")
+_SQLITE_INSERT = f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES "
+_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# One array per column, whatever the batch size: a single statement text, so psycopg
+# converts it once and the server prepares it once (a multi-row VALUES list has ten
+# parameters per row, and psycopg re-parses a statement with over 50 on every execution),
+# and binary parameters (%b), which psycopg's text array format would escape with a regular
+# expression per element.
+_POSTGRES_INSERT = (
+    f"INSERT INTO ledger_entries ({_COLUMNS}) SELECT * FROM unnest("
+    "%b::text[], %b::bigint[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::text[])")
 
 
 def _sqlite_ts(ts: dt.datetime) -> str:
@@ -174,21 +180,29 @@ def _sqlite_ts(ts: dt.datetime) -> str:
         t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
 
 
+def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
+    for start in range(0, len(records), _ROWS_PER_INSERT):
+        chunk = records[start:start + _ROWS_PER_INSERT]
+        cursor.execute(_SQLITE_INSERT + ", ".join([_SQLITE_ROW] * len(chunk)),
+                       [value for r in chunk
+                        for value in (r.tenant_id, r.sequence, _sqlite_ts(r.ts), *r[3:])])
+
+
+def _postgres_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
+    cursor.execute(_POSTGRES_INSERT, [list(column) for column in zip(*records)])
+
+
 _DRIVER_SQL = {
     "sqlite": _DriverSql(
         lock=None,
         head="SELECT sequence, entry_hash FROM ledger_entries WHERE tenant_id = ? "
              "ORDER BY sequence DESC LIMIT 1",
-        insert_head=f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES ",
-        values="(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        row=lambda r: (r.tenant_id, r.sequence, _sqlite_ts(r.ts), *r[3:])),
+        insert=_sqlite_insert),
     "postgresql": _DriverSql(
         lock="SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
         head="SELECT sequence, entry_hash FROM ledger_entries WHERE tenant_id = %s "
              "ORDER BY sequence DESC LIMIT 1",
-        insert_head=f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES ",
-        values="(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        row=tuple),
+        insert=_postgres_insert),
 }
 
 
