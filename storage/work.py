@@ -276,11 +276,43 @@ def _insert_history(cursor: Any, driver: _Driver, history: Sequence[Sequence[Any
                        [p for h in chunk for p in driver.history_params(h)])
 
 
+def _copy_text(value: str) -> str:
+    """A text field of COPY's text format (backslash, tab, newline and CR escaped)."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
 def _copy(cursor: Any, table: str, columns: Sequence[str],
           rows: Iterable[Sequence[Any]]) -> None:
+    """COPY in text format, formatted here into one string: about 2 µs per unit row
+    against 4.7 µs through psycopg's ``write_row`` (a batch's rows share their
+    timestamps, formatted once). Values: None, str, int, float, bool, aware datetime."""
+    times: dict[dt.datetime, str] = {}
+    lines = []
+    for row in rows:
+        fields = []
+        for value in row:
+            kind = type(value)
+            if value is None:
+                fields.append("\\N")
+            elif kind is str:
+                fields.append(_copy_text(value))
+            elif kind is dt.datetime:
+                text = times.get(value)
+                if text is None:
+                    text = times[value] = value.isoformat()
+                fields.append(text)
+            elif kind is bool:
+                fields.append("t" if value else "f")
+            else:
+                fields.append(str(value))
+        lines.append("\t".join(fields))
+    lines.append("")
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write("\n".join(lines))
 
 
 def _lock_units(cursor: Any, driver: _Driver,

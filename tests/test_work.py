@@ -791,3 +791,20 @@ def test_the_migration_builds_the_work_tables_of_the_models(server) -> None:  # 
         differences = [d for d in compare_metadata(context, metadata)
                        if "work_unit" in repr(d)]
     assert differences == []
+
+
+def test_bulk_submits_keep_every_character_of_the_attributes(agent) -> None:  # type: ignore[no-untyped-def]
+    # 150 units: PostgreSQL takes them through COPY, whose text format escapes backslashes,
+    # tabs and newlines (JSON strings carry them as escapes).
+    tricky = {"s": "tab\there \\ back \"quoted\"\nline\r é 😀 \u2028", "k": "\\N", "e": ""}
+    requests = [wpb.SubmitRequest(run_id="copy", idempotency_key=f"copy\\{n}\t",
+                                  attributes_json=json.dumps({**tricky, "n": n}))
+                for n in range(150)]
+    ids = call(agent, "SubmitMany", wpb.SubmitManyRequest(units=requests)).unit_ids
+    for n in (0, 77, 149):
+        unit = call(agent, "GetUnit", wpb.GetUnitRequest(unit_id=ids[n])).unit
+        assert json.loads(unit.attributes_json) == {**tricky, "n": n}
+        assert unit.attributes_json == canonical_json({**tricky, "n": n})
+        assert call(agent, "Verify", wpb.VerifyRequest(unit_id=ids[n])).ok
+    again = agent.work.Submit(requests[77], metadata=agent.metadata)
+    assert not again.created and again.unit.unit_id == ids[77]
