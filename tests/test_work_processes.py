@@ -44,8 +44,17 @@ WORKER = textwrap.dedent("""
         print(json.dumps({"leased": reply.unit.unit_id}), flush=True)
         if hold:
             sys.stdin.read()                              # until SIGKILL
-        stub.Complete(wpb.CompleteRequest(unit_id=reply.unit.unit_id, lease_id=reply.lease_id),
-                      metadata=metadata, timeout=30)
+        try:
+            stub.Complete(wpb.CompleteRequest(unit_id=reply.unit.unit_id,
+                                              lease_id=reply.lease_id),
+                          metadata=metadata, timeout=30)
+        except grpc.RpcError as error:
+            # A worker starved past the zombie timeout lost its lease: the unit went back
+            # to the queue for another worker. It must drop the unit, as a real worker does.
+            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                raise
+            print(json.dumps({"lost": reply.unit.unit_id}), flush=True)
+            continue
         print(json.dumps({"completed": reply.unit.unit_id}), flush=True)
 """)
 
@@ -103,7 +112,7 @@ def test_workers_share_the_queue_and_a_killed_workers_unit_is_reclaimed(engine, 
                     reclaimed += admin.RunZombieProtocol(
                         apb.RunZombieProtocolRequest(), metadata=_bearer(setup.admin_token),
                         timeout=30).reclaimed
-            assert reclaimed == 1
+            assert reclaimed >= 1
             _wait_all_completed(url, setup.tenant_id, timeout=120)
             stop.touch()
             outputs = [w.communicate(timeout=120)[0] for w in workers]
@@ -119,13 +128,20 @@ def test_workers_share_the_queue_and_a_killed_workers_unit_is_reclaimed(engine, 
     events = [json.loads(line) for out in outputs for line in out.splitlines()]
     completed = collections.Counter(e["completed"] for e in events if "completed" in e)
     leased = collections.Counter(e["leased"] for e in events if "leased" in e)
-    # Every unit completed exactly once, by exactly one worker; none lost.
+    lost = {e["lost"] for e in events if "lost" in e}
+    # Every unit completed exactly once, by exactly one worker; none lost. A unit is leased
+    # again only after its holder lost it to the zombie protocol (a starved worker on a
+    # loaded machine); its history shows each reclaim.
     assert set(completed) == set(submitted) and set(completed.values()) == {1}
-    assert set(leased.values()) == {1}
+    for unit_id, times in leased.items():
+        reclaims = sum(1 for e in histories[unit_id] if e.reason == "zombie_reclaimed")
+        assert times == 1 + reclaims - (unit_id == held), (unit_id, times, reclaims)
+    assert all(sum(1 for e in histories[u] if e.reason == "zombie_reclaimed") for u in lost)
     assert all(u.status == wpb.UNIT_STATUS_COMPLETED for u in units.values())
     # The victim's unit: leased by it, reclaimed, leased again by another, completed.
-    assert [e.reason for e in histories[held]] == [
-        "submitted", "leased", "zombie_reclaimed", "leased", "completed"]
+    assert [e.reason for e in histories[held]][:4] == [
+        "submitted", "leased", "zombie_reclaimed", "leased"]
+    assert histories[held][-1].reason == "completed"
     assert json.loads(histories[held][1].metadata_json)["holder"] == "victim"
     # Every lease took a PENDING unit: no unit was ever held by two workers at once.
     for unit_id, entries in histories.items():
