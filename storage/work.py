@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
-from bastion.storage.database import Database
+from bastion.storage.database import Database, StorageUnavailable
 from bastion.storage.group_commit import RetryBatch, WriteOp, apply_grouped, group_ops, notify
 
 PENDING, ACTIVE, COMPLETED, FAILED, PREEMPTED, PAUSED = (
@@ -1049,4 +1049,4 @@ def run_reclaim(db: Database, *, cutoff: dt.datetime, now: dt.datetime, max_recl
                 raise
             notify(by_class, "committed")
             return reclaimed
-    raise RuntimeError("zombie protocol: ledger contention, retried too often")
+    raise StorageUnavailable("zombie protocol: write contention, retried too often")

@@ -36,8 +36,21 @@ WORKER = textwrap.dedent("""
     hold = mode == "hold"
     metadata = [("authorization", "Bearer " + token)]
     stub = work_service_pb2_grpc.WorkServiceStub(grpc.insecure_channel(target))
+
+    def call(method, request):
+        # UNAVAILABLE is retryable (nothing was written); a repeated Complete with the same
+        # lease is a no-op, so retrying it cannot complete a unit twice.
+        for attempt in range(50):
+            try:
+                return getattr(stub, method)(request, metadata=metadata, timeout=30)
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == 49:
+                    raise
+                print(json.dumps({"retried": method}), flush=True)
+                time.sleep(0.02 * (attempt + 1))          # backoff, as a client does
+
     while not os.path.exists(stop):
-        reply = stub.Lease(wpb.LeaseRequest(worker_id=name), metadata=metadata, timeout=30)
+        reply = call("Lease", wpb.LeaseRequest(worker_id=name))
         if not reply.HasField("unit"):
             time.sleep(0.05)
             continue
@@ -45,9 +58,8 @@ WORKER = textwrap.dedent("""
         if hold:
             sys.stdin.read()                              # until SIGKILL
         try:
-            stub.Complete(wpb.CompleteRequest(unit_id=reply.unit.unit_id,
-                                              lease_id=reply.lease_id),
-                          metadata=metadata, timeout=30)
+            call("Complete", wpb.CompleteRequest(unit_id=reply.unit.unit_id,
+                                                 lease_id=reply.lease_id))
         except grpc.RpcError as error:
             # A worker starved past the zombie timeout lost its lease: the unit went back
             # to the queue for another worker. It must drop the unit, as a real worker does.
