@@ -22,7 +22,22 @@ ADMISSION_REQUEST.CopyFrom(REQUEST)
 ADMISSION_REQUEST.resources["tokens"] = 100
 ADMISSION_REQUEST.estimated_cost_usd = 0.001
 ADMISSION_REQUEST.priority = 2  # PRIORITY_P1
-REQUESTS = {"plain": REQUEST, "admission": ADMISSION_REQUEST}
+# What the judgment guards act on (bench/judgment_overhead.py): the plain request plus an
+# agent's reasoning with a 2,000-character text.
+JUDGMENT_REQUEST = guard_service_pb2.CheckRequest()
+JUDGMENT_REQUEST.CopyFrom(REQUEST)
+JUDGMENT_REQUEST.reasoning.text = (
+    "First, check that the working tree of release 4.2 is clean and that CI passed on it. "
+    "Then run make deploy from /srv/app to ship the release to production. "
+    "Next, watch the production health endpoint because errors show up there first. "
+    "Finally, I will roll back the release if the error rate rises above one percent "
+    "within ten minutes. ") * 10
+JUDGMENT_REQUEST.reasoning.text = JUDGMENT_REQUEST.reasoning.text[:2000]
+JUDGMENT_REQUEST.reasoning.goal = "ship release 4.2 to production"
+JUDGMENT_REQUEST.reasoning.phase = "deploy"
+JUDGMENT_REQUEST.reasoning.model = "agent-model-large"
+JUDGMENT_REQUEST.reasoning.thinking_tokens = 1200
+REQUESTS = {"plain": REQUEST, "admission": ADMISSION_REQUEST, "judgment": JUDGMENT_REQUEST}
 
 
 async def run(target: str, token: str, concurrency: int, warmup_s: float,

@@ -11,11 +11,14 @@ from bastion.clients import calls
 from bastion.clients import types as t
 from bastion.clients.channel import channel_options
 from bastion.clients.errors import from_rpc_error
+from bastion.clients.services import AsyncServiceProxy
+from bastion.clients.stream import CheckStream
 from bastion.v1 import (
     admin_service_pb2_grpc,
     guard_service_pb2_grpc,
     ledger_service_pb2_grpc,
     metabolism_service_pb2_grpc,
+    training_service_pb2_grpc,
 )
 
 
@@ -43,6 +46,10 @@ class AsyncBastionClient:
             "admin": admin_service_pb2_grpc.AdminServiceStub(self._channel),
             "metabolism": metabolism_service_pb2_grpc.MetabolismServiceStub(self._channel),
         }
+        #: TrainingService (the training plugin): ``client.training.<Rpc>(request)``.
+        self.training = AsyncServiceProxy(
+            training_service_pb2_grpc.TrainingServiceStub(self._channel), self._metadata,
+            timeout)
 
     async def _run(self, call: calls.Call, timeout: float | None) -> Any:
         method = getattr(self._stubs[call.service], call.method)
@@ -65,6 +72,15 @@ class AsyncBastionClient:
             action, resource=resource, agent_id=agent_id, run_id=run_id, task_id=task_id,
             priority=priority, estimated_cost_usd=estimated_cost_usd, resources=resources,
             attributes=attributes, reasoning=reasoning), timeout)
+
+    def check_stream(self, *, timeout: float | None = None) -> CheckStream:
+        """One GuardService.CheckStream shared by many checks (long-running agents)::
+
+            async with client.check_stream() as stream:
+                decision = await stream.check("tool.exec", resource="/tmp/x")
+
+        ``timeout`` is the deadline of the whole stream (none by default)."""
+        return CheckStream(self._stubs["guard"], self._metadata, timeout)
 
     async def report(self, decision_id: str, *, cost_usd: float = 0.0,
                usage: Mapping[str, float] | None = None, outcome: str = "",

@@ -16,7 +16,8 @@ def channel_options(max_attempts: int = 4, initial_backoff_s: float = 0.1,
     config = {"methodConfig": [{
         "name": [{"service": "bastion.v1.GuardService"}, {"service": "bastion.v1.LedgerService"},
                  {"service": "bastion.v1.AdminService"},
-                 {"service": "bastion.v1.MetabolismService"}],
+                 {"service": "bastion.v1.MetabolismService"},
+                 {"service": "bastion.v1.TrainingService"}],
         "retryPolicy": {
             "maxAttempts": max(2, min(5, max_attempts)),
             "initialBackoff": f"{initial_backoff_s}s",

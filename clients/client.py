@@ -11,11 +11,13 @@ from bastion.clients import calls
 from bastion.clients import types as t
 from bastion.clients.channel import channel_options
 from bastion.clients.errors import from_rpc_error
+from bastion.clients.services import ServiceProxy
 from bastion.v1 import (
     admin_service_pb2_grpc,
     guard_service_pb2_grpc,
     ledger_service_pb2_grpc,
     metabolism_service_pb2_grpc,
+    training_service_pb2_grpc,
 )
 
 
@@ -43,6 +45,10 @@ class BastionClient:
             "admin": admin_service_pb2_grpc.AdminServiceStub(self._channel),
             "metabolism": metabolism_service_pb2_grpc.MetabolismServiceStub(self._channel),
         }
+        #: TrainingService (the training plugin): ``client.training.<Rpc>(request)``.
+        self.training = ServiceProxy(
+            training_service_pb2_grpc.TrainingServiceStub(self._channel), self._metadata,
+            timeout)
 
     def _run(self, call: calls.Call, timeout: float | None) -> Any:
         method = getattr(self._stubs[call.service], call.method)

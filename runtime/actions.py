@@ -53,6 +53,10 @@ class ActionRequest:
     reasoning: Reasoning | None = None
     # Set by the lifecycle before the guards run, so a guard can key what it reserves.
     decision_id: str = ""
+    # Set by the lifecycle: the guards running in shadow mode for this request's tenant.
+    # Their verdicts are recorded, never enforced; a guard with side effects (reserving,
+    # preempting) that finds its name here must only report what it would have done.
+    shadow_guards: frozenset[str] = frozenset()
 
     @property
     def tenant_id(self) -> str:

@@ -13,6 +13,8 @@ from bastion.runtime.config import Settings
 from bastion.runtime.guards import GuardPipeline
 from bastion.runtime.lifecycle import Lifecycle
 from bastion.runtime.plugin_manager import make_plugin_manager
+from bastion.runtime.telemetry import TelemetryBuffer, TelemetryFlusher
+from bastion.storage import telemetry as telemetry_store
 from bastion.storage import Database, GroupCommitter
 from bastion.storage import migrate as migrations
 
@@ -23,12 +25,15 @@ class Runtime:
     pm: pluggy.PluginManager
     database: Database
     committer: GroupCommitter
+    telemetry: TelemetryBuffer
+    telemetry_flusher: TelemetryFlusher
     guards: GuardPipeline
     lifecycle: Lifecycle
     authenticator: Authenticator
 
     def close(self) -> None:
         self.committer.stop()
+        self.telemetry_flusher.flush_all()  # a clean stop loses no telemetry
         self.guards.close()
         self.database.dispose()
 
@@ -39,11 +44,16 @@ def build_runtime(settings: Settings, *, pm: pluggy.PluginManager | None = None,
     pm = pm or make_plugin_manager(settings)
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
     committer = GroupCommitter(database)
+    telemetry = TelemetryBuffer(settings.telemetry_capacity, settings.telemetry_batch_size)
+    flusher = TelemetryFlusher(telemetry, lambda rows: telemetry_store.insert_rows(database, rows),
+                               settings.telemetry_flush_interval_s)
     pm.hook.bastion_configure.call_historic(
-        kwargs={"settings": settings, "database": database, "committer": committer})
-    guards = GuardPipeline(pm, settings)
+        kwargs={"settings": settings, "database": database, "committer": committer,
+                "telemetry": telemetry})
+    guards = GuardPipeline(pm, settings, telemetry)
     return Runtime(settings=settings, pm=pm, database=database, committer=committer,
-                   guards=guards, lifecycle=Lifecycle(pm, guards, committer),
+                   telemetry=telemetry, telemetry_flusher=flusher,
+                   guards=guards, lifecycle=Lifecycle(pm, guards, committer, telemetry),
                    authenticator=Authenticator(database, settings))
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from bastion.runtime import admission
+from bastion.runtime import admission, policy_cli
 from bastion.runtime import validation as v
 from bastion.runtime.actions import ActionRequest
 from bastion.runtime.app import MigrationsPending, Runtime, build_runtime, migrate
@@ -25,6 +25,7 @@ from bastion.runtime.plugin_manager import make_plugin_manager, plugin_infos
 from bastion.runtime.principal import Principal, Role
 from bastion.storage import StorageUnavailable
 from bastion.storage import api_keys as key_store
+from bastion.storage import guard_modes as guard_mode_store
 from bastion.storage import tenants as tenant_store
 
 CLI_ACTOR = "cli"
@@ -237,6 +238,40 @@ def cmd_budget_show(args: argparse.Namespace, rt: Runtime) -> int:
     return 0
 
 
+def cmd_policy_add(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    _print(policy_cli.add(args, rt, tenant.id, _ledgered))
+    return 0
+
+
+def cmd_policy_list(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    _print(policy_cli.listing(rt, tenant.id, args.all))
+    return 0
+
+
+def cmd_policy_disable(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    _print(policy_cli.disable(args, rt, tenant.id, _ledgered))
+    return 0
+
+
+def cmd_policy_test(args: argparse.Namespace) -> int:
+    """Offline; reads the database only with --tenant (its stored and global policies)."""
+    if not args.tenant:
+        return policy_cli.print_results(policy_cli.run_test_file(args.file, None, ""),
+                                        args.verbose)
+    settings = _settings(args)
+    configure_logging("json", "warning", stream=sys.stderr, cache=False)
+    rt = build_runtime(settings)
+    try:
+        tenant = _tenant(rt, args.tenant)
+        return policy_cli.print_results(policy_cli.run_test_file(args.file, rt, tenant.id),
+                                        args.verbose)
+    finally:
+        rt.close()
+
+
 def cmd_plugins(args: argparse.Namespace) -> int:
     pm = make_plugin_manager(_settings(args))
     _print([i.__dict__ for i in plugin_infos(pm)])
@@ -302,7 +337,47 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--all", action="store_true", help="list every entry, not only bad ones")
     verify.set_defaults(func=cmd_ledger_verify, needs_runtime=True)
     _add_admission_commands(sub, common)
+    _add_guard_commands(sub, common)
+    policy_cli.add_parsers(sub, common, {"add": cmd_policy_add, "list": cmd_policy_list,
+                                         "disable": cmd_policy_disable,
+                                         "test": cmd_policy_test})
     return parser
+
+
+def _add_guard_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    guard = sub.add_parser("guard", help="guard modes per tenant (shadow mode)").add_subparsers(
+        dest="guard_command", required=True)
+    gmode = guard.add_parser("mode", parents=[common], help="run a guard in shadow or enforce "
+                             "mode for a tenant; 'default' returns it to the configuration")
+    gmode.add_argument("--tenant", required=True, help="tenant name or id")
+    gmode.add_argument("guard", help="a loaded guard's name (see 'bastion guard modes')")
+    gmode.add_argument("mode", choices=["enforce", "shadow", "default"])
+    gmode.set_defaults(func=cmd_guard_mode, needs_runtime=True)
+    gmodes = guard.add_parser("modes", parents=[common], help="every guard's mode for a tenant")
+    gmodes.add_argument("--tenant", required=True)
+    gmodes.set_defaults(func=cmd_guard_modes, needs_runtime=True)
+
+
+def cmd_guard_mode(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    modes = rt.guards.modes
+    if args.guard not in modes.guards:
+        raise LookupError(f"no guard named {args.guard!r} is loaded "
+                          f"(loaded: {', '.join(modes.guards) or 'none'})")
+    mode = None if args.mode == "default" else args.mode
+    op = guard_mode_store.SetGuardMode(tenant_id=tenant.id, guard=args.guard, mode=mode,
+                                       actor=CLI_ACTOR, now=dt.datetime.now(dt.timezone.utc))
+    _ledgered(rt, tenant.id, "admin.guard_mode.set", {"guard": args.guard, "mode": args.mode},
+              lambda uow: uow.add(op))
+    return cmd_guard_modes(args, rt)
+
+
+def cmd_guard_modes(args: argparse.Namespace, rt: Runtime) -> int:
+    tenant = _tenant(rt, args.tenant)
+    rt.guards.modes.refresh(rt.database)
+    _print({name: {"mode": mode, "source": source}
+            for name, (mode, source) in rt.guards.modes.effective(tenant.id).items()})
+    return 0
 
 
 def _add_admission_commands(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -22,6 +22,9 @@ class GuardSettings:
     mode: str = "enforce"
     fail_open: bool = False
     timeout_ms: int | None = None
+    # Tenants for which this guard runs in shadow mode while it enforces for the others
+    # (an admin can also set a tenant's mode at run time: AdminService.SetGuardMode).
+    shadow_tenants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class Settings:
     max_attributes_bytes: int = 64 * 1024
     max_name_chars: int = 256
     max_reasoning_chars: int = 32 * 1024
+    # GuardService.CheckStream: messages of one stream decided at once; the server reads
+    # no further message until one finishes (back-pressure through flow control).
+    stream_max_in_flight: int = 16
+    # How often each replica re-reads the per-tenant guard modes set by admins (seconds).
+    guard_modes_refresh_s: float = 1.0
     # Authentication.
     jwt_secret: str = ""
     jwt_algorithms: tuple[str, ...] = ("HS256",)
@@ -65,6 +73,16 @@ class Settings:
     # zombie_timeout_s is reclaimed by the sweeper (every zombie_sweep_interval_s; 0: off).
     # A lease's deadline: lease_ttl_s after the lease or the last heartbeat, capped at
     # zombie_timeout_s (no unit is reclaimed before the deadline its holder was given).
+    # Telemetry (SPEC W3): buffer capacity, batch size and flush interval; entries older
+    # than telemetry_retention_days are deleted by the janitor (0: kept).
+    telemetry_capacity: int = 10_000
+    telemetry_batch_size: int = 1_000
+    telemetry_flush_interval_s: float = 2.0
+    telemetry_retention_days: float = 30.0
+    # Memories (SPEC W4) not accessed for memory_retention_days are deleted by the janitor,
+    # which runs every janitor_interval_s (0: never; AdminService.RunMemoryDecay any time).
+    memory_retention_days: float = 90.0
+    janitor_interval_s: float = 86_400.0
     lease_ttl_s: float = 300.0
     zombie_timeout_s: float = 300.0
     zombie_sweep_interval_s: float = 60.0
@@ -72,6 +90,8 @@ class Settings:
     # (reason max_preemptions).
     max_reclaims: int = 3
     max_preemptions: int = 3
+    # Tenants whose admins may manage global semantic-guard policies (SPEC G5); none by default.
+    global_policy_tenants: tuple[str, ...] = ()
     # Per-plugin sections ([plugins.<name>] in the file).
     plugin_sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -127,6 +147,9 @@ _ENV = {
     "BASTION_PLUGINS": ("plugins", lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
     "BASTION_TRACE_HOOKS": ("trace_hooks", lambda v: v.lower() in ("1", "true", "yes")),
     "BASTION_GUARD_TIMEOUT_MS": ("guard_timeout_ms", int),
+    "BASTION_STREAM_MAX_IN_FLIGHT": ("stream_max_in_flight", int),
+    "BASTION_TELEMETRY_FLUSH_INTERVAL_S": ("telemetry_flush_interval_s", float),
+    "BASTION_MEMORY_RETENTION_DAYS": ("memory_retention_days", float),
     "BASTION_JWT_SECRET": ("jwt_secret", str),
     "BASTION_API_KEY_PEPPER": ("api_key_pepper", str),
     "BASTION_DB_POOL_SIZE": ("db_pool_size", int),
@@ -135,6 +158,8 @@ _ENV = {
     "BASTION_LEASE_TTL_S": ("lease_ttl_s", float),
     "BASTION_MAX_RECLAIMS": ("max_reclaims", int),
     "BASTION_MAX_PREEMPTIONS": ("max_preemptions", int),
+    "BASTION_GLOBAL_POLICY_TENANTS": ("global_policy_tenants",
+                                      lambda v: tuple(p.strip() for p in v.split(",") if p.strip())),
 }
 
 # Plugin settings that may come from the environment: env var -> (plugin, key, parser).
@@ -142,6 +167,7 @@ _PLUGIN_ENV = {
     "BASTION_LEDGER_SECRET": ("ledger", "secret", str),
     "BASTION_LEDGER_VERIFY": ("ledger", "verify_enabled",
                               lambda v: v.lower() in ("1", "true", "yes")),
+    "BASTION_DELIBERATION_HASH_KEY": ("deliberation", "hash_key", str),
 }
 
 
@@ -152,7 +178,7 @@ def _from_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
         if key == "plugins" and isinstance(value, Mapping):
             out["plugin_sections"] = {k: dict(v) for k, v in value.items()}
         elif key == "guards" and isinstance(value, Mapping):
-            out["guards"] = {k: GuardSettings(**v) for k, v in value.items()}
+            out["guards"] = {k: _guard_settings(k, v) for k, v in value.items()}
         elif key == "enabled_plugins":
             out["plugins"] = tuple(value)
         elif key in known:
@@ -160,6 +186,17 @@ def _from_mapping(data: Mapping[str, Any]) -> dict[str, Any]:
         else:
             raise ValueError(f"unknown configuration key {key!r}")
     return out
+
+
+def _guard_settings(name: str, raw: Mapping[str, Any]) -> GuardSettings:
+    known = {f.name for f in fields(GuardSettings)}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValueError(f"unknown key guards.{name}.{unknown[0]}")
+    values = dict(raw)
+    if "shadow_tenants" in values:
+        values["shadow_tenants"] = tuple(str(t) for t in values["shadow_tenants"])
+    return GuardSettings(**values)
 
 
 def load_settings(path: str | None = None, env: Mapping[str, str] | None = None,
@@ -193,7 +230,15 @@ def _validate(settings: Settings) -> None:
     for name, guard in settings.guards.items():
         if guard.mode not in ("enforce", "shadow"):
             raise ValueError(f"guards.{name}.mode must be 'enforce' or 'shadow'")
-    for name in ("lease_ttl_s", "zombie_timeout_s", "max_reclaims", "max_preemptions"):
+    if settings.stream_max_in_flight < 1:
+        raise ValueError("stream_max_in_flight must be >= 1")
+    if settings.telemetry_capacity < 1 or settings.telemetry_batch_size < 1:
+        raise ValueError("telemetry_capacity and telemetry_batch_size must be >= 1")
+    if settings.telemetry_flush_interval_s <= 0:
+        raise ValueError("telemetry_flush_interval_s must be > 0")
+    for name in ("lease_ttl_s", "zombie_timeout_s", "max_reclaims", "max_preemptions",
+                 "guard_modes_refresh_s", "telemetry_retention_days",
+                 "memory_retention_days", "janitor_interval_s"):
         if getattr(settings, name) < 0:
             raise ValueError(f"{name} must be >= 0")
 

@@ -66,10 +66,16 @@ def guard_result_to_pb(result: GuardResult) -> decision_pb2.GuardResult:
                                      details=r.details) for r in result.reasons],
         obligations=[decision_pb2.Obligation(guard=o.guard, code=o.code, params=o.params)
                      for o in result.obligations],
-        scores=result.scores, shadow=result.shadow, duration_us=result.duration_us)
+        scores=result.scores, shadow=result.shadow, duration_us=result.duration_us,
+        policy_ids=_policy_ids(result))
     if result.retry_after_s is not None:
         pb.retry_after.FromMilliseconds(int(result.retry_after_s * 1000))
     return pb
+
+
+def _policy_ids(result: GuardResult) -> list[str]:
+    ids = [r.details["policy_id"] for r in result.reasons if "policy_id" in r.details]
+    return list(dict.fromkeys(ids)) if len(ids) > 1 else ids
 
 
 def decision_to_pb(decision: Decision) -> decision_pb2.Decision:

@@ -33,6 +33,8 @@ import structlog
 
 from bastion.runtime.actions import ActionRequest
 from bastion.runtime.config import GuardSettings, Settings
+from bastion.runtime.guard_modes import GuardModes
+from bastion.runtime.telemetry import EntryType, TelemetryBuffer
 from bastion.runtime.verdicts import GuardResult, GuardVerdict, Reason, Verdict
 
 log = structlog.get_logger("bastion.guards")
@@ -56,7 +58,9 @@ class _Timeout(Exception):
 class GuardPipeline:
     """Evaluates every registered guard for an action."""
 
-    def __init__(self, pm: pluggy.PluginManager, settings: Settings) -> None:
+    def __init__(self, pm: pluggy.PluginManager, settings: Settings,
+                 telemetry: TelemetryBuffer | None = None) -> None:
+        self._telemetry = telemetry
         self._guards = []
         # pluggy lists implementations last-registered-first; keep registration order.
         for impl in reversed(pm.hook.bastion_guard_check.get_hookimpls()):
@@ -67,6 +71,7 @@ class GuardPipeline:
                 is_async=inspect.iscoroutinefunction(impl.function),
                 inline=bool(getattr(impl.plugin, "inline", False)),
                 concerned=getattr(impl.plugin, "concerned", None)))
+        self.modes = GuardModes(settings, (g.name for g in self._guards))
         self._pool = cf.ThreadPoolExecutor(max_workers=max(4, settings.max_workers),
                                            thread_name_prefix="bastion-guard")
 
@@ -117,7 +122,7 @@ class GuardPipeline:
         elif _elapsed_us(started) > guard.timeout_s * 1e6:
             outcomes.append(self._timed_out(guard, request, started))
         else:
-            outcomes.append(self._result(guard, verdict, started))
+            outcomes.append(self._result(guard, request, verdict, started))
 
     async def _settle(self, guard: _Guard, request: ActionRequest, pending: Awaitable[Any],
                       started: int) -> GuardResult | None:
@@ -127,13 +132,14 @@ class GuardPipeline:
             return self._timed_out(guard, request, started)
         except Exception as error:  # noqa: BLE001 - a guard's bug must not escape
             return self._raised(guard, request, error, started)
-        return self._result(guard, verdict, started)
+        return self._result(guard, request, verdict, started)
 
     @staticmethod
-    def _result(guard: _Guard, verdict: Any, started: int) -> GuardResult | None:
+    def _result(guard: _Guard, request: ActionRequest, verdict: Any,
+                started: int) -> GuardResult | None:
         if verdict is None:
             return None
-        is_shadow = guard.settings.mode == "shadow"
+        is_shadow = guard.name in request.shadow_guards
         if not isinstance(verdict, GuardVerdict):
             log.error("guard_bad_return", guard=guard.name, returned=type(verdict).__name__)
             return _failure(guard, "guard_error", "guard returned an invalid verdict",
@@ -141,21 +147,33 @@ class GuardPipeline:
         return GuardResult.from_verdict(guard.name, verdict, shadow=is_shadow,
                                         duration_us=_elapsed_us(started))
 
-    @staticmethod
-    def _timed_out(guard: _Guard, request: ActionRequest, started: int) -> GuardResult | None:
+    def _timed_out(self, guard: _Guard, request: ActionRequest,
+                   started: int) -> GuardResult | None:
         log.error("guard_timeout", guard=guard.name, action=request.action,
                   tenant=request.tenant_id, timeout_ms=int(guard.timeout_s * 1000))
+        self._record_error(guard, request, "guard_timeout", "Timeout",
+                           f"no answer within {int(guard.timeout_s * 1000)} ms")
         return _failure(guard, "guard_timeout",
                         f"guard did not answer within {int(guard.timeout_s * 1000)} ms",
-                        guard.settings.mode == "shadow", _elapsed_us(started))
+                        guard.name in request.shadow_guards, _elapsed_us(started))
 
-    @staticmethod
-    def _raised(guard: _Guard, request: ActionRequest, error: Exception,
+    def _raised(self, guard: _Guard, request: ActionRequest, error: Exception,
                 started: int) -> GuardResult | None:
         log.error("guard_error", guard=guard.name, action=request.action,
                   tenant=request.tenant_id, error=type(error).__name__, exc_info=error)
+        # The type only: an exception's message may carry request data.
+        self._record_error(guard, request, "guard_error", type(error).__name__, "")
         return _failure(guard, "guard_error", f"guard raised {type(error).__name__}",
-                        guard.settings.mode == "shadow", _elapsed_us(started))
+                        guard.name in request.shadow_guards, _elapsed_us(started))
+
+    def _record_error(self, guard: _Guard, request: ActionRequest, code: str,
+                      error_type: str, message: str) -> None:
+        if self._telemetry is not None:
+            self._telemetry.record(
+                request.tenant_id, EntryType.ERROR, guard.name,
+                {"code": code, "action": request.action, "fail_open": guard.settings.fail_open},
+                error={"type": error_type, "message": message}, run_id=request.run_id,
+                decision_id=request.decision_id)
 
     @staticmethod
     async def _bounded(guard: _Guard, pending: Awaitable[Any]) -> Any:

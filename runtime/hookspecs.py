@@ -17,6 +17,7 @@ import pluggy
 if TYPE_CHECKING:
     import datetime as dt
     import pathlib
+    from collections.abc import Awaitable, Sequence
 
     import grpc
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bastion.runtime.config import Settings
     from bastion.runtime.jobs import BackgroundJob
     from bastion.runtime.services import ServiceContext, ServiceRegistration
+    from bastion.runtime.telemetry import TelemetryBuffer
     from bastion.runtime.unit_of_work import UnitOfWork
     from bastion.runtime.verdicts import Decision, GuardVerdict
     from bastion.storage import Database, GroupCommitter, WriteOp
@@ -39,7 +41,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @hookspec(historic=True)
 def bastion_configure(settings: Settings, database: Database,
-                      committer: GroupCommitter) -> None:
+                      committer: GroupCommitter, telemetry: TelemetryBuffer) -> None:
     """Called once at start-up, before anything is served, with the loaded configuration.
 
     :param settings: the server configuration; ``settings.plugin_settings(name)`` holds the
@@ -50,6 +52,9 @@ def bastion_configure(settings: Settings, database: Database,
         writes share a transaction with concurrent requests' writes and are durable when
         the call returns. Writes that belong with the decision go to the unit of work in
         ``bastion_decision_made`` instead.
+    :param telemetry: the telemetry buffer (SPEC W3). ``telemetry.record(...)`` never
+        blocks; it returns False when the buffer is full. Never record secrets or raw
+        reasoning.
 
     Historic: a plugin registered later still receives the call. Raise ``ValueError`` for a
     configuration the plugin cannot work with: the server refuses to start and says why.
@@ -172,6 +177,50 @@ def bastion_record_event(tenant_id: str, event_type: str, subject_id: str, actor
     :param payload: JSON-serialisable facts of the event.
     :return: a write op to apply in the very transaction that makes the change (the ledger
         plugin returns its append), or ``None``. Every implementation is called.
+    """
+
+
+@hookspec
+def bastion_policies_changed(scope: str) -> None:
+    """Called after a change to semantic-guard policies (SPEC G5) is durable, on the
+    replica (or CLI process) that made it: ``AdminService.PutPolicy`` / ``DisablePolicy``,
+    ``bastion policy add|disable``.
+
+    :param scope: the tenant id whose policies changed, or ``"*"`` for a global policy
+        (every tenant's policies changed).
+
+    For plugins that cache policies: drop what ``scope`` covers so the next Check reads
+    the change. Other replicas are not called; they notice the change through the
+    per-scope version counter (``storage.policies.versions``). Every implementation is
+    called; the return value is ignored.
+    """
+
+
+# ---------------------------------------------------------------------------------------
+# Domain hooks offered by built-in domain plugins
+# ---------------------------------------------------------------------------------------
+
+@hookspec(firstresult=True)
+def bastion_training_substitutes(tenant_id: str, movement_id: str, pattern: str,
+                                 avoid_muscles: frozenset[str], forbidden: frozenset[str],
+                                 candidates: tuple[str, ...]
+                                 ) -> Sequence[str] | Awaitable[Sequence[str]] | None:
+    """Proposes substitutes for a movement the training plugin removed from a session
+    (``TrainingService.AdaptSession``), for instance from an LLM that knows the athlete.
+
+    Called once per removed movement, on the event loop, before the adaptation is decided.
+
+    :param movement_id: the removed movement (an id of the plugin's movement library).
+    :param pattern: its movement pattern (``SQUAT``, ``HORIZONTAL_PUSH``, ...).
+    :param avoid_muscles: muscles too sore to load (``CHEST``, ...).
+    :param forbidden: movement ids the athlete's rules forbid.
+    :param candidates: the library's movements that would qualify, in library order.
+    :return: movement ids in order of preference (or an awaitable of them, awaited up to the
+        plugin's ``proposal_timeout_s``), or ``None`` to let the next implementation (and
+        finally the deterministic choice) answer. The training plugin accepts only a
+        proposal that exists in its library, has the same pattern, is not forbidden, does not
+        load a sore muscle and is not already in the session; otherwise, on an exception or
+        on a timeout, it uses the first candidate.
     """
 
 

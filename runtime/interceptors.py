@@ -58,24 +58,21 @@ def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], 
 
 def _wrap_handler(handler: grpc.RpcMethodHandler, wrap: Callable[[Behavior, bool], Behavior],
                   *, tolerant: bool = False) -> grpc.RpcMethodHandler:
-    deserializer = handler.request_deserializer
+    """``tolerant``: undecodable request bytes arrive as :class:`Undecodable` values (a
+    streaming handler meets them among the messages it reads and answers each)."""
+    deserializer = _tolerant(handler.request_deserializer) if tolerant else \
+        handler.request_deserializer
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
-            wrap(handler.unary_unary, False),
-            _tolerant(deserializer) if tolerant else deserializer,
-            handler.response_serializer)
+            wrap(handler.unary_unary, False), deserializer, handler.response_serializer)
     if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
-            wrap(handler.unary_stream, True),
-            _tolerant(deserializer) if tolerant else deserializer,
-            handler.response_serializer)
+            wrap(handler.unary_stream, True), deserializer, handler.response_serializer)
     if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
-            wrap(handler.stream_unary, False), handler.request_deserializer,
-            handler.response_serializer)
+            wrap(handler.stream_unary, False), deserializer, handler.response_serializer)
     return grpc.stream_stream_rpc_method_handler(
-        wrap(handler.stream_stream, True), handler.request_deserializer,
-        handler.response_serializer)
+        wrap(handler.stream_stream, True), deserializer, handler.response_serializer)
 
 
 def _metadata(context: grpc.aio.ServicerContext, key: str) -> str | None:

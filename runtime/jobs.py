@@ -22,6 +22,8 @@ class BackgroundJob:
     name: str
     interval_s: float
     run: Callable[[], object]
+    # A frequent housekeeping job logs its runs at debug level, not one line per run.
+    quiet: bool = False
 
 
 class JobScheduler:
@@ -41,7 +43,7 @@ class JobScheduler:
         while not self._stop.wait(job.interval_s):
             try:
                 result = job.run()
-                log.info("job_ran", job=job.name, result=result)
+                (log.debug if job.quiet else log.info)("job_ran", job=job.name, result=result)
             except Exception as error:  # noqa: BLE001 - keep the scheduler alive
                 log.error("job_failed", job=job.name, error=type(error).__name__, exc_info=error)
 

@@ -18,7 +18,9 @@ import pluggy
 import structlog
 
 from bastion.runtime.actions import ActionRequest, UsageReport
+from bastion.runtime.guard_modes import GuardModes
 from bastion.runtime.guards import GuardPipeline
+from bastion.runtime.telemetry import EntryType, TelemetryBuffer
 from bastion.runtime.unit_of_work import UnitOfWork
 from bastion.runtime.verdicts import Decision, Verdict, combine
 from bastion.storage import GroupCommitter
@@ -48,8 +50,9 @@ def new_id(prefix: str) -> str:
 
 class Lifecycle:
     def __init__(self, pm: pluggy.PluginManager, guards: GuardPipeline,
-                 committer: GroupCommitter) -> None:
+                 committer: GroupCommitter, telemetry: TelemetryBuffer | None = None) -> None:
         self._hook = pm.hook
+        self._telemetry = telemetry
         self._guards = guards
         self._committer = committer
         # Observer hooks without implementations are skipped on the hot path (plugins are
@@ -66,6 +69,9 @@ class Lifecycle:
         started = time.perf_counter()
         if not request.decision_id:
             request = dataclasses.replace(request, decision_id=new_id("dec"))
+        shadowed = self._guards.modes.shadowed(request.tenant_id)
+        if shadowed is not request.shadow_guards and shadowed != request.shadow_guards:
+            request = dataclasses.replace(request, shadow_guards=shadowed)
         if self._observe_started:
             self._observe(self._hook.bastion_request_started, request=request)
         enforced, shadow = await self._guards.evaluate(request)
@@ -78,6 +84,11 @@ class Lifecycle:
         result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
         self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
         await self._committer.commit_async(uow.ops)
+        if self._telemetry is not None:
+            # The decision object itself: the flusher thread serialises it, not this call.
+            self._telemetry.record(request.tenant_id, EntryType.GUARDIAN_DECISION, "runtime",
+                                   decision, run_id=request.run_id,
+                                   decision_id=decision.decision_id)
         if self._observe_finished:
             self._observe(self._hook.bastion_request_finished, request=request,
                           decision=decision, duration_s=time.perf_counter() - started)
@@ -93,6 +104,11 @@ class Lifecycle:
             outcome=report.outcome, actor=report.principal.subject))
         self._hook.bastion_usage_reported(report=report, unit_of_work=uow)
         await self._committer.commit_async(uow.ops)
+
+    @property
+    def guard_modes(self) -> GuardModes:
+        """Which guards run in shadow mode for each tenant (admin overrides included)."""
+        return self._guards.modes
 
     @property
     def records_decisions(self) -> bool:

@@ -21,15 +21,22 @@ from bastion.runtime.app import build_runtime, check_migrated
 from bastion.runtime.config import Settings
 from bastion.runtime.interceptors import AuthInterceptor, ObservabilityInterceptor
 from bastion.runtime.jobs import BackgroundJob, JobScheduler
-from bastion.runtime.metrics import serve_metrics
+from bastion.runtime.metrics import TELEMETRY_BUFFERED, serve_metrics
 from bastion.runtime.principal import Role
 from bastion.runtime.servicers.admin import AdminServicer
+from bastion.runtime.memory import run_janitor
 from bastion.runtime.servicers.guard import GuardServicer
+from bastion.runtime.servicers.memory import MemoryServicer
 from bastion.runtime.servicers.work import WorkServicer
 from bastion.runtime.work import run_zombie_protocol
 from bastion.runtime.services import ServiceContext, ServiceRegistration
 from bastion.storage import Database
-from bastion.v1 import admin_service_pb2_grpc, guard_service_pb2_grpc, work_service_pb2_grpc
+from bastion.v1 import (
+    admin_service_pb2_grpc,
+    guard_service_pb2_grpc,
+    memory_service_pb2_grpc,
+    work_service_pb2_grpc,
+)
 
 log = structlog.get_logger("bastion.server")
 HEALTH_SERVICE = "grpc.health.v1.Health"
@@ -81,6 +88,7 @@ class BastionServer:
         settings = self.settings
         self.runtime = runtime = build_runtime(settings, pm=self._pm_arg, database=self._db_arg)
         await asyncio.to_thread(check_migrated, runtime.pm, runtime.database)
+        await asyncio.to_thread(runtime.guards.modes.refresh, runtime.database)
         self.pm, self.database, self.committer = runtime.pm, runtime.database, runtime.committer
         self.lifecycle, self.authenticator = runtime.lifecycle, runtime.authenticator
         context = ServiceContext(lifecycle=self.lifecycle, database=self.database,
@@ -112,6 +120,8 @@ class BastionServer:
         if self.port == 0:
             raise OSError(f"could not bind {settings.listen}")
         self.committer.start()
+        runtime.telemetry_flusher.start()
+        TELEMETRY_BUFFERED.set_function(lambda: len(runtime.telemetry))
         await server.start()
         self._server = server
         await self._check_health()
@@ -137,8 +147,13 @@ class BastionServer:
                 add_to_server=admin_service_pb2_grpc.add_AdminServiceServicer_to_server,
                 servicer=AdminServicer(self.lifecycle, self.database, self.settings, self.pm,
                                        self.authenticator),
-                method_roles={"SetQuota": Role.ADMIN, "RunZombieProtocol": Role.ADMIN},
+                method_roles={"SetQuota": Role.ADMIN, "RunZombieProtocol": Role.ADMIN,
+                              "SetGuardMode": Role.ADMIN},
                 default_role=Role.OPERATOR),
+            ServiceRegistration(
+                name="bastion.v1.MemoryService",
+                add_to_server=memory_service_pb2_grpc.add_MemoryServiceServicer_to_server,
+                servicer=MemoryServicer(self.lifecycle, self.database)),
             ServiceRegistration(
                 name="bastion.v1.WorkService",
                 add_to_server=work_service_pb2_grpc.add_WorkServiceServicer_to_server,
@@ -148,11 +163,17 @@ class BastionServer:
 
     def _core_jobs(self) -> list[BackgroundJob]:
         settings = self.settings
-        if settings.zombie_sweep_interval_s <= 0:
-            return []
-        return [BackgroundJob("zombie-protocol", settings.zombie_sweep_interval_s,
-                              lambda: len(run_zombie_protocol(self.database, self.pm,
-                                                              settings)))]
+        modes = self.runtime.guards.modes
+        jobs = [BackgroundJob("guard-modes", settings.guard_modes_refresh_s,
+                              lambda: modes.refresh(self.database), quiet=True)]
+        if settings.janitor_interval_s > 0:
+            jobs.append(BackgroundJob("janitor", settings.janitor_interval_s,
+                                      lambda: run_janitor(self.database, settings)))
+        if settings.zombie_sweep_interval_s > 0:
+            jobs.append(BackgroundJob(
+                "zombie-protocol", settings.zombie_sweep_interval_s,
+                lambda: len(run_zombie_protocol(self.database, self.pm, settings))))
+        return jobs
 
     # -- health ------------------------------------------------------------------------
     async def _check_health(self) -> None:

@@ -81,14 +81,22 @@ def amounts(values: Mapping[str, float], field: str, max_entries: int = 32, *,
 def json_object(value: str, field: str, max_bytes: int) -> dict[str, Any]:
     if not value:
         return {}
+    parsed = json_value(value, field, max_bytes)
+    if not isinstance(parsed, dict):
+        raise InvalidArgument(field, "must be a JSON object")
+    return parsed
+
+
+def json_value(value: str, field: str, max_bytes: int) -> Any:
+    """Any JSON value (safe integers only, no NaN, no unpaired surrogates)."""
+    if not value:
+        raise InvalidArgument(field, "is required (a JSON value)")
     if len(value.encode()) > max_bytes:
         raise InvalidArgument(field, f"must be at most {max_bytes} bytes")
     try:
         parsed = _DECODER.decode(value)
     except (ValueError, RecursionError) as error:
         raise InvalidArgument(field, f"is not valid JSON ({_short(error)})") from None
-    if not isinstance(parsed, dict):
-        raise InvalidArgument(field, "must be a JSON object")
     # A \uD800-style escape decodes to a lone surrogate: not text, and not recordable
     # (canonical JSON and the databases refuse it). Valid pairs decode to one character.
     if "\\u" in value and _SURROGATE_ESCAPE.search(value):

@@ -145,6 +145,16 @@ class Decision:
     def allowed(self) -> bool:
         return self.verdict is Verdict.ALLOW
 
+    def telemetry_details(self) -> dict[str, Any]:
+        """The decision as a GUARDIAN_DECISION telemetry entry: verdicts and reason codes
+        of every guard (enforced and shadow), no messages."""
+        def guards(results: tuple[GuardResult, ...]) -> list[dict[str, Any]]:
+            return [{"guard": g.guard, "verdict": g.verdict.name,
+                     "reasons": [r.code for r in g.reasons],
+                     "obligations": [o.code for o in g.obligations]} for g in results]
+        return {"action": self.action, "verdict": self.verdict.name,
+                "guards": guards(self.guard_results), "shadow": guards(self.shadow_results)}
+
     def to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
             "decision_id": self.decision_id, "action": self.action,

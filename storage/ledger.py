@@ -90,8 +90,17 @@ class LedgerAppend:
             for op in ops:
                 op._engine = conn.engine
             for tenant_id in sorted(by_tenant):
-                # Optimistic: the head this process last committed, else read (and lock).
-                sequence, parent_hash = heads.get(tenant_id) or _lock_head(cursor, sql, tenant_id)
+                # Every appender takes the tenant's lock (PostgreSQL), so an append that
+                # read the head under it cannot be overtaken; the head itself is read only
+                # when this process has none cached. A cached head that another replica
+                # has since moved fails the unique (tenant, sequence) constraint, and the
+                # retry reads it under the lock, so it succeeds.
+                cached = heads.get(tenant_id)
+                if cached is None:
+                    sequence, parent_hash = _lock_head(cursor, sql, tenant_id)
+                else:
+                    _lock(cursor, sql, tenant_id)
+                    sequence, parent_hash = cached
                 for op in by_tenant[tenant_id]:
                     sequence += 1
                     unsealed = LedgerRecord(
@@ -206,6 +215,11 @@ _DRIVER_SQL = {
 }
 
 
+def _lock(cursor: Any, sql: _DriverSql, tenant_id: str) -> None:
+    if sql.lock is not None:
+        cursor.execute(sql.lock, ("bastion.ledger:" + tenant_id,))
+
+
 def _lock_head(cursor: Any, sql: _DriverSql, tenant_id: str) -> tuple[int, str]:
     """Serialises appenders of one tenant and returns its (last sequence, last hash).
 
@@ -213,8 +227,7 @@ def _lock_head(cursor: Any, sql: _DriverSql, tenant_id: str) -> tuple[int, str]:
     database append one unbroken chain. SQLite: the writer already holds the database lock
     (BEGIN IMMEDIATE). The unique (tenant_id, sequence) constraint backs both.
     """
-    if sql.lock is not None:
-        cursor.execute(sql.lock, ("bastion.ledger:" + tenant_id,))
+    _lock(cursor, sql, tenant_id)
     cursor.execute(sql.head, (tenant_id,))
     row = cursor.fetchone()
     return (row[0], row[1]) if row is not None else (0, "")

@@ -198,3 +198,24 @@ async def test_async_client_and_guarded(deny_server) -> None:  # type: ignore[no
         with pytest.raises(BastionError) as info:
             await c.check("")
         assert info.value.field_violations[0].field == "action"
+
+
+async def test_async_client_shares_one_check_stream(deny_server) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    keys = deny_server.create_tenant()
+    async with AsyncBastionClient(deny_server.target, api_key=keys.agent_token) as c:
+        async with c.check_stream() as stream:
+            actions = ["tool.read", "deny.rm", "tool.write"] * 5
+            decisions = await asyncio.gather(*(stream.check(a, agent_id="a-1")
+                                               for a in actions))
+            assert [d.action for d in decisions] == actions
+            assert [d.allowed for d in decisions] == [not a.startswith("deny.")
+                                                      for a in actions]
+            with pytest.raises(BastionError) as info:
+                await stream.check("")
+            assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
+            assert info.value.field_violations[0].field == "check.action"
+            assert (await stream.check("tool.read")).allowed     # the stream goes on
+        explained = await c.explain(decisions[1].decision_id)
+        assert explained.decision.action == "deny.rm"

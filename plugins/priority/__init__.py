@@ -84,6 +84,8 @@ class PriorityPlugin:
             return None
         resource, used, limit, threshold = pressure
         victims = tuple(p for p in (1, 2, 3) if p > request.priority)
+        if self.name in request.shadow_guards:
+            return await self._would_preempt(request, victims, pressure)
         assert self.committer is not None
         op = work_store.PreemptUnits(
             tenant_id=request.tenant_id, priorities=victims, limit=self.preempt_per_check,
@@ -100,6 +102,23 @@ class PriorityPlugin:
             f"preempted {', '.join(op.preempted)}",
             {"pressure_resource": resource, "used": f"{used:g}", "limit": f"{limit:g}",
              "threshold": f"{threshold:g}", "units_preempted": ",".join(op.preempted)}),))
+
+    async def _would_preempt(self, request: ActionRequest, victims: tuple[int, ...],
+                             pressure: tuple[str, float, float, float]) -> GuardVerdict | None:
+        """Shadow mode: what a preemption would take, preempting nothing."""
+        assert self.database is not None
+        ids = await asyncio.to_thread(
+            work_store.preemption_preview, self.database, tenant_id=request.tenant_id,
+            priorities=victims, limit=self.preempt_per_check)
+        if not ids:
+            return None
+        resource, used, limit, threshold = pressure
+        return GuardVerdict(Verdict.ALLOW, reasons=(Reason(
+            "would_preempt_lower_priority",
+            f"{resource} at {used / limit:.0%} of its quota (threshold {threshold:.0%}): "
+            f"would preempt {', '.join(ids)}",
+            {"pressure_resource": resource, "used": f"{used:g}", "limit": f"{limit:g}",
+             "threshold": f"{threshold:g}", "units_preempted": ",".join(ids)}),))
 
     @staticmethod
     def concerned(request: ActionRequest) -> bool:

@@ -49,7 +49,6 @@ class QuotaPlugin:
         self.cache = LimitsCache(self.policy.cache_ttl_s)
         self.database: Database | None = None
         self.committer: GroupCommitter | None = None
-        self.shadow = False
         # decision id → (items asked, outcome), from the guard to bastion_decision_made.
         self._outcomes: dict[str, tuple[list[store.ReserveItem], store.ReserveOutcome]] = {}
 
@@ -59,7 +58,6 @@ class QuotaPlugin:
         self.policy = QuotaPolicy(settings.plugin_settings(self.name))
         self.cache = LimitsCache(self.policy.cache_ttl_s)
         self.database, self.committer = database, committer
-        self.shadow = settings.guard_settings(self.name).mode == "shadow"
 
     @staticmethod
     def concerned(request: ActionRequest) -> bool:
@@ -99,7 +97,7 @@ class QuotaPlugin:
             tenant_id=request.tenant_id, decision_id=request.decision_id,
             run_id=request.run_id, task_id=request.task_id, items=items, now=now,
             throttle_until=now + dt.timedelta(seconds=self.policy.throttle_window_s))
-        if self.shadow:  # evaluated, never changing usage: see what a grant would do
+        if self.name in request.shadow_guards:  # evaluated, never changing usage
             assert self.database is not None
             return await asyncio.to_thread(store.dry_run, self.database, op)
         await self.committer.commit_async([op])
@@ -150,7 +148,8 @@ class QuotaPlugin:
         rows = self._violations(request, items, outcome, decision)
         if rows:
             unit_of_work.add(store.InsertQuotaViolations(rows))
-        if outcome.granted and decision.verdict is not Verdict.ALLOW and not self.shadow:
+        if (outcome.granted and decision.verdict is not Verdict.ALLOW
+                and self.name not in request.shadow_guards):
             unit_of_work.add(store.QuotaSettle(
                 tenant_id=request.tenant_id, decision_id=request.decision_id, actual={},
                 kinds=KINDS, now=decision.decided_at, refund=True))

@@ -17,6 +17,9 @@ from bastion.runtime.lifecycle import Lifecycle
 from bastion.runtime.plugin_manager import plugin_infos
 from bastion.runtime.principal import Role, current_principal
 from bastion.runtime.servicers.admission_admin import AdmissionAdmin
+from bastion.runtime.servicers.guard_modes_admin import GuardModesAdmin
+from bastion.runtime.servicers.policy_admin import PolicyAdmin
+from bastion.runtime.servicers.telemetry_memory_admin import TelemetryMemoryAdmin
 from bastion.runtime.work import run_zombie_protocol
 from bastion.storage import Database
 from bastion.storage import api_keys as key_store
@@ -37,7 +40,8 @@ def api_key_to_pb(key: key_store.StoredApiKey) -> pb.ApiKey:
     return out
 
 
-class AdminServicer(AdmissionAdmin, admin_service_pb2_grpc.AdminServiceServicer):
+class AdminServicer(AdmissionAdmin, GuardModesAdmin, PolicyAdmin, TelemetryMemoryAdmin,
+                    admin_service_pb2_grpc.AdminServiceServicer):
     def __init__(self, lifecycle: Lifecycle, database: Database, settings: Settings,
                  pm: pluggy.PluginManager, authenticator: Authenticator) -> None:
         self._lifecycle = lifecycle

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 import grpc
 import pluggy
+import structlog
 
-from bastion.runtime import converters
+from bastion.runtime import converters, errors
 from bastion.runtime import validation as v
 from bastion.runtime.actions import RESOURCES, UsageReport
 from bastion.runtime.config import Settings
 from bastion.runtime.errors import FailedPrecondition, NotFound
 from bastion.runtime.lifecycle import Lifecycle, new_id
-from bastion.runtime.principal import current_principal
+from bastion.runtime.interceptors import Undecodable
+from bastion.runtime.principal import Principal, current_principal
+from bastion.runtime.streaming import bounded_map
 from bastion.runtime.verdicts import Decision
 from bastion.v1 import guard_service_pb2 as pb
 from bastion.v1 import guard_service_pb2_grpc
+
+log = structlog.get_logger("bastion.guard")
 
 
 class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
@@ -34,6 +40,42 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
                                               decision_id=new_id("dec"))
         decision, _ = await self._lifecycle.decide(action)
         return pb.CheckResponse(decision=converters.decision_to_pb(decision))
+
+    async def CheckStream(self, requests: AsyncIterator[pb.CheckStreamRequest],
+                          context: grpc.aio.ServicerContext
+                          ) -> AsyncIterator[pb.CheckStreamResponse]:
+        principal = current_principal()
+
+        async def decide(position: int, message: pb.CheckStreamRequest
+                         ) -> pb.CheckStreamResponse:
+            return await self._decide_streamed(principal, position, message)
+
+        async for response in bounded_map(requests, decide,
+                                          self._settings.stream_max_in_flight):
+            yield response
+
+    async def _decide_streamed(self, principal: Principal, position: int,
+                               message: pb.CheckStreamRequest) -> pb.CheckStreamResponse:
+        """One stream message, decided as Check decides it; an error is its answer."""
+        request_id = str(position)
+        try:
+            if type(message) is Undecodable:
+                raise v.InvalidArgument("message", f"is not a CheckStreamRequest "
+                                                   f"({message.reason})")
+            request_id = v.text(message.request_id, "request_id", 64) or request_id
+            if not message.HasField("check"):
+                raise v.InvalidArgument("check", "is required")
+            try:
+                action = converters.action_from_check(message.check, principal,
+                                                      self._settings, decision_id=new_id("dec"))
+            except v.InvalidArgument as bad:
+                raise v.InvalidArgument(f"check.{bad.field}", bad.description) from None
+            decision, _ = await self._lifecycle.decide(action)
+        except Exception as error:  # noqa: BLE001 - answered on the stream
+            return pb.CheckStreamResponse(request_id=request_id,
+                                          error=_stream_error(error, request_id))
+        return pb.CheckStreamResponse(request_id=request_id,
+                                      decision=converters.decision_to_pb(decision))
 
     async def Report(self, request: pb.ReportRequest,
                      context: grpc.aio.ServicerContext) -> pb.ReportResponse:
@@ -69,3 +111,11 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
         decision.ledger_entry = found.get("ledger_entry")
         return pb.ExplainResponse(decision=converters.decision_to_pb(decision),
                                   request_json=json.dumps(found["request"], sort_keys=True))
+
+
+def _stream_error(error: Exception, request_id: str) -> pb.CheckStreamError:
+    status = errors.to_status(error, request_id)
+    if errors.status_code_of(status) is grpc.StatusCode.INTERNAL:
+        log.error("check_stream_message_failed", error=type(error).__name__, exc_info=error)
+    return pb.CheckStreamError(code=status.code, message=status.message,
+                               field=getattr(error, "field", ""))

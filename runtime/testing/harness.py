@@ -90,12 +90,16 @@ class ServerHandle:
 
 def builtin_plugins() -> list[object]:
     from bastion.plugins.budget import BudgetPlugin
+    from bastion.plugins.deliberation import DeliberationPlugin
     from bastion.plugins.ledger import LedgerPlugin
     from bastion.plugins.metabolism import MetabolismPlugin
     from bastion.plugins.priority import PriorityPlugin
     from bastion.plugins.quota import QuotaPlugin
+    from bastion.plugins.semantic import SemanticPlugin
+    from bastion.plugins.training import TrainingPlugin
 
-    return [LedgerPlugin, MetabolismPlugin, QuotaPlugin, BudgetPlugin, PriorityPlugin]
+    return [LedgerPlugin, MetabolismPlugin, QuotaPlugin, BudgetPlugin, PriorityPlugin,
+            SemanticPlugin, DeliberationPlugin, TrainingPlugin]
 
 
 def make_test_settings(database_url: str, **changes: object) -> Settings:
@@ -107,7 +111,9 @@ def make_test_settings(database_url: str, **changes: object) -> Settings:
                                                 "verify_enabled": True},
                                      "quota": {"cache_ttl_s": 0},
                                      "budget": {"cache_ttl_s": 0},
-                                     "priority": {"pressure_cache_ttl_s": 0}})
+                                     "priority": {"pressure_cache_ttl_s": 0},
+                                     "deliberation": {"cache_ttl_s": 0,
+                                                      "hash_key": "test-deliberation-key"}})
     return replace(base, **changes)
 
 

@@ -80,6 +80,51 @@ class AdminServiceStub:
                 request_serializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.SerializeToString,
                 response_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.FromString,
                 _registered_method=True)
+        self.SetGuardMode = channel.unary_unary(
+                '/bastion.v1.AdminService/SetGuardMode',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.SetGuardModeRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetGuardModeResponse.FromString,
+                _registered_method=True)
+        self.ListGuardModes = channel.unary_unary(
+                '/bastion.v1.AdminService/ListGuardModes',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.ListGuardModesRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListGuardModesResponse.FromString,
+                _registered_method=True)
+        self.PutPolicy = channel.unary_unary(
+                '/bastion.v1.AdminService/PutPolicy',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.PutPolicyRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.PutPolicyResponse.FromString,
+                _registered_method=True)
+        self.ListPolicies = channel.unary_unary(
+                '/bastion.v1.AdminService/ListPolicies',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.ListPoliciesRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListPoliciesResponse.FromString,
+                _registered_method=True)
+        self.DisablePolicy = channel.unary_unary(
+                '/bastion.v1.AdminService/DisablePolicy',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.DisablePolicyRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.DisablePolicyResponse.FromString,
+                _registered_method=True)
+        self.TestPolicies = channel.unary_unary(
+                '/bastion.v1.AdminService/TestPolicies',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.TestPoliciesRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.TestPoliciesResponse.FromString,
+                _registered_method=True)
+        self.ListTelemetry = channel.unary_unary(
+                '/bastion.v1.AdminService/ListTelemetry',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.ListTelemetryRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListTelemetryResponse.FromString,
+                _registered_method=True)
+        self.MarkToxic = channel.unary_unary(
+                '/bastion.v1.AdminService/MarkToxic',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.MarkToxicRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.MarkToxicResponse.FromString,
+                _registered_method=True)
+        self.RunMemoryDecay = channel.unary_unary(
+                '/bastion.v1.AdminService/RunMemoryDecay',
+                request_serializer=bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServiceServicer:
@@ -149,6 +194,78 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetGuardMode(self, request, context):
+        """Runs a guard in shadow or enforce mode for the caller's tenant, overriding the server's
+        configuration; GUARD_MODE_DEFAULT removes the override. A shadowed guard is evaluated
+        and recorded (Decision.shadow_results), never changing the verdict. Admin only: shadowing
+        a guard lifts what it enforces. Ledgered (`admin.guard_mode.set`). Every replica applies
+        it within `guard_modes_refresh_s`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListGuardModes(self, request, context):
+        """Every loaded guard's effective mode for the caller's tenant, and where it comes from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutPolicy(self, request, context):
+        """Creates or replaces (and enables) a semantic-guard policy (SPEC G5) of the tenant, or a
+        global one (admin of a tenant listed in `global_policy_tenants` only). The expression is
+        type-checked first: INVALID_ARGUMENT names the line and column of an error. Ledgered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolicies(self, request, context):
+        """The tenant's policies and the global ones, by scope (global first) then id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DisablePolicy(self, request, context):
+        """Disables a policy: kept and listed, no longer evaluated. NOT_FOUND for an unknown id. Ledgered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TestPolicies(self, request, context):
+        """Evaluates cases (request -> expected verdict) against the tenant's enabled policies and
+        the global ones, and/or against policies given in the request, without deciding anything.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTelemetry(self, request, context):
+        """The tenant's telemetry entries (SPEC W3), oldest first, by type and time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkToxic(self, request, context):
+        """Flags a memory of the tenant toxic (SPEC W4): never again in an agent's Context.
+        NOT_FOUND for an unknown id. The reason is logged and ledgered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunMemoryDecay(self, request, context):
+        """Deletes the tenant's memories not accessed for `memory_retention_days` now (the
+        janitor does it daily for every tenant); returns how many.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +313,51 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.RunZombieProtocol,
                     request_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.FromString,
                     response_serializer=bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.SerializeToString,
+            ),
+            'SetGuardMode': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetGuardMode,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.SetGuardModeRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.SetGuardModeResponse.SerializeToString,
+            ),
+            'ListGuardModes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGuardModes,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListGuardModesRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.ListGuardModesResponse.SerializeToString,
+            ),
+            'PutPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutPolicy,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.PutPolicyRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.PutPolicyResponse.SerializeToString,
+            ),
+            'ListPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolicies,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListPoliciesRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.ListPoliciesResponse.SerializeToString,
+            ),
+            'DisablePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DisablePolicy,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.DisablePolicyRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.DisablePolicyResponse.SerializeToString,
+            ),
+            'TestPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestPolicies,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.TestPoliciesRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.TestPoliciesResponse.SerializeToString,
+            ),
+            'ListTelemetry': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTelemetry,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.ListTelemetryRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.ListTelemetryResponse.SerializeToString,
+            ),
+            'MarkToxic': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkToxic,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.MarkToxicRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.MarkToxicResponse.SerializeToString,
+            ),
+            'RunMemoryDecay': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunMemoryDecay,
+                    request_deserializer=bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -442,6 +604,249 @@ class AdminService:
             '/bastion.v1.AdminService/RunZombieProtocol',
             bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolRequest.SerializeToString,
             bastion_dot_v1_dot_admin__service__pb2.RunZombieProtocolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetGuardMode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/SetGuardMode',
+            bastion_dot_v1_dot_admin__service__pb2.SetGuardModeRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.SetGuardModeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGuardModes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/ListGuardModes',
+            bastion_dot_v1_dot_admin__service__pb2.ListGuardModesRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.ListGuardModesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/PutPolicy',
+            bastion_dot_v1_dot_admin__service__pb2.PutPolicyRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.PutPolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/ListPolicies',
+            bastion_dot_v1_dot_admin__service__pb2.ListPoliciesRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.ListPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DisablePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/DisablePolicy',
+            bastion_dot_v1_dot_admin__service__pb2.DisablePolicyRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.DisablePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/TestPolicies',
+            bastion_dot_v1_dot_admin__service__pb2.TestPoliciesRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.TestPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTelemetry(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/ListTelemetry',
+            bastion_dot_v1_dot_admin__service__pb2.ListTelemetryRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.ListTelemetryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkToxic(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/MarkToxic',
+            bastion_dot_v1_dot_admin__service__pb2.MarkToxicRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.MarkToxicResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunMemoryDecay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/bastion.v1.AdminService/RunMemoryDecay',
+            bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayRequest.SerializeToString,
+            bastion_dot_v1_dot_admin__service__pb2.RunMemoryDecayResponse.FromString,
             options,
             channel_credentials,
             insecure,

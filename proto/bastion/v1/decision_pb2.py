@@ -26,7 +26,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61stion/v1/decision.proto\x12\nbastion.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x06Reason\x12\r\n\x05guard\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x30\n\x07\x64\x65tails\x18\x04 \x03(\x0b\x32\x1f.bastion.v1.Reason.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8c\x01\n\nObligation\x12\r\n\x05guard\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x32\n\x06params\x18\x03 \x03(\x0b\x32\".bastion.v1.Obligation.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcd\x02\n\x0bGuardResult\x12\r\n\x05guard\x18\x01 \x01(\t\x12$\n\x07verdict\x18\x02 \x01(\x0e\x32\x13.bastion.v1.Verdict\x12#\n\x07reasons\x18\x03 \x03(\x0b\x32\x12.bastion.v1.Reason\x12+\n\x0bobligations\x18\x04 \x03(\x0b\x32\x16.bastion.v1.Obligation\x12\x33\n\x06scores\x18\x05 \x03(\x0b\x32#.bastion.v1.GuardResult.ScoresEntry\x12.\n\x0bretry_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06shadow\x18\x07 \x01(\x08\x12\x13\n\x0b\x64uration_us\x18\x08 \x01(\x03\x1a-\n\x0bScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"1\n\tLedgerRef\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x12\n\nentry_hash\x18\x02 \x01(\t\"\x95\x03\n\x08\x44\x65\x63ision\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12$\n\x07verdict\x18\x02 \x01(\x0e\x32\x13.bastion.v1.Verdict\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12.\n\rguard_results\x18\x04 \x03(\x0b\x32\x17.bastion.v1.GuardResult\x12/\n\x0eshadow_results\x18\x05 \x03(\x0b\x32\x17.bastion.v1.GuardResult\x12#\n\x07reasons\x18\x06 \x03(\x0b\x32\x12.bastion.v1.Reason\x12+\n\x0bobligations\x18\x07 \x03(\x0b\x32\x16.bastion.v1.Obligation\x12.\n\x0bretry_after\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x0cledger_entry\x18\t \x01(\x0b\x32\x15.bastion.v1.LedgerRef\x12.\n\ndecided_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n\rVERDICT_ALLOW\x10\x01\x12\x12\n\x0eVERDICT_REVIEW\x10\x02\x12\x11\n\rVERDICT_DEFER\x10\x03\x12\x10\n\x0cVERDICT_DENY\x10\x04*h\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPRIORITY_P0\x10\x01\x12\x0f\n\x0bPRIORITY_P1\x10\x02\x12\x0f\n\x0bPRIORITY_P2\x10\x03\x12\x0f\n\x0bPRIORITY_P3\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x62\x61stion/v1/decision.proto\x12\nbastion.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x06Reason\x12\r\n\x05guard\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x30\n\x07\x64\x65tails\x18\x04 \x03(\x0b\x32\x1f.bastion.v1.Reason.DetailsEntry\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x8c\x01\n\nObligation\x12\r\n\x05guard\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x32\n\x06params\x18\x03 \x03(\x0b\x32\".bastion.v1.Obligation.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xe1\x02\n\x0bGuardResult\x12\r\n\x05guard\x18\x01 \x01(\t\x12$\n\x07verdict\x18\x02 \x01(\x0e\x32\x13.bastion.v1.Verdict\x12#\n\x07reasons\x18\x03 \x03(\x0b\x32\x12.bastion.v1.Reason\x12+\n\x0bobligations\x18\x04 \x03(\x0b\x32\x16.bastion.v1.Obligation\x12\x33\n\x06scores\x18\x05 \x03(\x0b\x32#.bastion.v1.GuardResult.ScoresEntry\x12.\n\x0bretry_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06shadow\x18\x07 \x01(\x08\x12\x13\n\x0b\x64uration_us\x18\x08 \x01(\x03\x12\x12\n\npolicy_ids\x18\t \x03(\t\x1a-\n\x0bScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"1\n\tLedgerRef\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x12\n\nentry_hash\x18\x02 \x01(\t\"\x95\x03\n\x08\x44\x65\x63ision\x12\x13\n\x0b\x64\x65\x63ision_id\x18\x01 \x01(\t\x12$\n\x07verdict\x18\x02 \x01(\x0e\x32\x13.bastion.v1.Verdict\x12\x0e\n\x06\x61\x63tion\x18\x03 \x01(\t\x12.\n\rguard_results\x18\x04 \x03(\x0b\x32\x17.bastion.v1.GuardResult\x12/\n\x0eshadow_results\x18\x05 \x03(\x0b\x32\x17.bastion.v1.GuardResult\x12#\n\x07reasons\x18\x06 \x03(\x0b\x32\x12.bastion.v1.Reason\x12+\n\x0bobligations\x18\x07 \x03(\x0b\x32\x16.bastion.v1.Obligation\x12.\n\x0bretry_after\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x0cledger_entry\x18\t \x01(\x0b\x32\x15.bastion.v1.LedgerRef\x12.\n\ndecided_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*n\n\x07Verdict\x12\x17\n\x13VERDICT_UNSPECIFIED\x10\x00\x12\x11\n\rVERDICT_ALLOW\x10\x01\x12\x12\n\x0eVERDICT_REVIEW\x10\x02\x12\x11\n\rVERDICT_DEFER\x10\x03\x12\x10\n\x0cVERDICT_DENY\x10\x04*h\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x0f\n\x0bPRIORITY_P0\x10\x01\x12\x0f\n\x0bPRIORITY_P1\x10\x02\x12\x0f\n\x0bPRIORITY_P2\x10\x03\x12\x0f\n\x0bPRIORITY_P3\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,10 +39,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBLIGATION_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_GUARDRESULT_SCORESENTRY']._loaded_options = None
   _globals['_GUARDRESULT_SCORESENTRY']._serialized_options = b'8\001'
-  _globals['_VERDICT']._serialized_start=1199
-  _globals['_VERDICT']._serialized_end=1309
-  _globals['_PRIORITY']._serialized_start=1311
-  _globals['_PRIORITY']._serialized_end=1415
+  _globals['_VERDICT']._serialized_start=1219
+  _globals['_VERDICT']._serialized_end=1329
+  _globals['_PRIORITY']._serialized_start=1331
+  _globals['_PRIORITY']._serialized_end=1435
   _globals['_REASON']._serialized_start=107
   _globals['_REASON']._serialized_end=259
   _globals['_REASON_DETAILSENTRY']._serialized_start=213
@@ -52,11 +52,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OBLIGATION_PARAMSENTRY']._serialized_start=357
   _globals['_OBLIGATION_PARAMSENTRY']._serialized_end=402
   _globals['_GUARDRESULT']._serialized_start=405
-  _globals['_GUARDRESULT']._serialized_end=738
-  _globals['_GUARDRESULT_SCORESENTRY']._serialized_start=693
-  _globals['_GUARDRESULT_SCORESENTRY']._serialized_end=738
-  _globals['_LEDGERREF']._serialized_start=740
-  _globals['_LEDGERREF']._serialized_end=789
-  _globals['_DECISION']._serialized_start=792
-  _globals['_DECISION']._serialized_end=1197
+  _globals['_GUARDRESULT']._serialized_end=758
+  _globals['_GUARDRESULT_SCORESENTRY']._serialized_start=713
+  _globals['_GUARDRESULT_SCORESENTRY']._serialized_end=758
+  _globals['_LEDGERREF']._serialized_start=760
+  _globals['_LEDGERREF']._serialized_end=809
+  _globals['_DECISION']._serialized_start=812
+  _globals['_DECISION']._serialized_end=1217
 # @@protoc_insertion_point(module_scope)

@@ -74,7 +74,7 @@ class Obligation(_message.Message):
     def __init__(self, guard: _Optional[str] = ..., code: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class GuardResult(_message.Message):
-    __slots__ = ("guard", "verdict", "reasons", "obligations", "scores", "retry_after", "shadow", "duration_us")
+    __slots__ = ("guard", "verdict", "reasons", "obligations", "scores", "retry_after", "shadow", "duration_us", "policy_ids")
     class ScoresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +90,7 @@ class GuardResult(_message.Message):
     RETRY_AFTER_FIELD_NUMBER: _ClassVar[int]
     SHADOW_FIELD_NUMBER: _ClassVar[int]
     DURATION_US_FIELD_NUMBER: _ClassVar[int]
+    POLICY_IDS_FIELD_NUMBER: _ClassVar[int]
     guard: str
     verdict: Verdict
     reasons: _containers.RepeatedCompositeFieldContainer[Reason]
@@ -98,7 +99,8 @@ class GuardResult(_message.Message):
     retry_after: _duration_pb2.Duration
     shadow: bool
     duration_us: int
-    def __init__(self, guard: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., obligations: _Optional[_Iterable[_Union[Obligation, _Mapping]]] = ..., scores: _Optional[_Mapping[str, float]] = ..., retry_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., shadow: _Optional[bool] = ..., duration_us: _Optional[int] = ...) -> None: ...
+    policy_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, guard: _Optional[str] = ..., verdict: _Optional[_Union[Verdict, str]] = ..., reasons: _Optional[_Iterable[_Union[Reason, _Mapping]]] = ..., obligations: _Optional[_Iterable[_Union[Obligation, _Mapping]]] = ..., scores: _Optional[_Mapping[str, float]] = ..., retry_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., shadow: _Optional[bool] = ..., duration_us: _Optional[int] = ..., policy_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class LedgerRef(_message.Message):
     __slots__ = ("sequence", "entry_hash")

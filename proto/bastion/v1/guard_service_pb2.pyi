@@ -96,3 +96,31 @@ class ExplainResponse(_message.Message):
     decision: _decision_pb2.Decision
     request_json: str
     def __init__(self, decision: _Optional[_Union[_decision_pb2.Decision, _Mapping]] = ..., request_json: _Optional[str] = ...) -> None: ...
+
+class CheckStreamRequest(_message.Message):
+    __slots__ = ("request_id", "check")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHECK_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    check: CheckRequest
+    def __init__(self, request_id: _Optional[str] = ..., check: _Optional[_Union[CheckRequest, _Mapping]] = ...) -> None: ...
+
+class CheckStreamError(_message.Message):
+    __slots__ = ("code", "message", "field")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    field: str
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., field: _Optional[str] = ...) -> None: ...
+
+class CheckStreamResponse(_message.Message):
+    __slots__ = ("request_id", "decision", "error")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    decision: _decision_pb2.Decision
+    error: CheckStreamError
+    def __init__(self, request_id: _Optional[str] = ..., decision: _Optional[_Union[_decision_pb2.Decision, _Mapping]] = ..., error: _Optional[_Union[CheckStreamError, _Mapping]] = ...) -> None: ...

@@ -51,6 +51,11 @@ class GuardServiceStub:
                 request_serializer=bastion_dot_v1_dot_guard__service__pb2.ExplainRequest.SerializeToString,
                 response_deserializer=bastion_dot_v1_dot_guard__service__pb2.ExplainResponse.FromString,
                 _registered_method=True)
+        self.CheckStream = channel.stream_stream(
+                '/bastion.v1.GuardService/CheckStream',
+                request_serializer=bastion_dot_v1_dot_guard__service__pb2.CheckStreamRequest.SerializeToString,
+                response_deserializer=bastion_dot_v1_dot_guard__service__pb2.CheckStreamResponse.FromString,
+                _registered_method=True)
 
 
 class GuardServiceServicer:
@@ -79,6 +84,19 @@ class GuardServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckStream(self, request_iterator, context):
+        """Check for long-running agents: one stream, each message decided exactly as Check
+        decides it. Up to `stream_max_in_flight` messages (server setting, default 16) are
+        decided at once; the server reads no further message until one finishes, so a
+        client that sends faster than decisions are made is held back by flow control.
+        Answers come in completion order, each carrying the message's `request_id`. A bad
+        message gets an `error` answer and the stream goes on; the stream's own deadline
+        and cancellation end every decision still in flight.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GuardServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +114,11 @@ def add_GuardServiceServicer_to_server(servicer, server):
                     servicer.Explain,
                     request_deserializer=bastion_dot_v1_dot_guard__service__pb2.ExplainRequest.FromString,
                     response_serializer=bastion_dot_v1_dot_guard__service__pb2.ExplainResponse.SerializeToString,
+            ),
+            'CheckStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.CheckStream,
+                    request_deserializer=bastion_dot_v1_dot_guard__service__pb2.CheckStreamRequest.FromString,
+                    response_serializer=bastion_dot_v1_dot_guard__service__pb2.CheckStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +204,33 @@ class GuardService:
             '/bastion.v1.GuardService/Explain',
             bastion_dot_v1_dot_guard__service__pb2.ExplainRequest.SerializeToString,
             bastion_dot_v1_dot_guard__service__pb2.ExplainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/bastion.v1.GuardService/CheckStream',
+            bastion_dot_v1_dot_guard__service__pb2.CheckStreamRequest.SerializeToString,
+            bastion_dot_v1_dot_guard__service__pb2.CheckStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,129 @@
+"""Telemetry entries (SPEC W3): written in batches by the telemetry flusher (COPY on
+PostgreSQL, one multi-row statement per chunk on SQLite), read per tenant by
+``AdminService.ListTelemetry``, deleted past ``telemetry_retention_days`` by the janitor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.database import Database
+from bastion.storage.pg_copy import copy_text
+
+COLUMNS = ("tenant_id", "entry_type", "source", "details_json", "error_json", "run_id",
+           "decision_id", "recorded_at")
+_SQLITE_ROWS_PER_INSERT = 100  # 800 parameters: within SQLite's limit
+
+
+class TelemetryRow(TenantScoped, Base):
+    __tablename__ = "telemetry"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    entry_type: Mapped[str] = mapped_column(sa.String(32))
+    source: Mapped[str] = mapped_column(sa.String(128))
+    details_json: Mapped[str] = mapped_column(sa.Text)
+    error_json: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    run_id: Mapped[str] = mapped_column(sa.String(256))
+    decision_id: Mapped[str] = mapped_column(sa.String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+def insert_rows(db: Database, rows: Sequence[Sequence[Any]]) -> None:
+    """Writes rows (values in ``COLUMNS`` order, ``recorded_at`` as Unix seconds) in one
+    transaction."""
+    if not rows:
+        return
+    with db.write() as session:
+        conn = session.connection()
+        cursor = conn.connection.cursor()
+        try:
+            if conn.dialect.name == "postgresql":
+                _copy(cursor, rows)
+            else:
+                _sqlite_insert(cursor, rows)
+        finally:
+            cursor.close()
+
+
+_COPY_SQL = f"COPY telemetry ({', '.join(COLUMNS)}) FROM STDIN"
+_COPY_CHUNK = 500
+
+
+def _copy(cursor: Any, rows: Sequence[Sequence[Any]]) -> None:
+    """COPY text lines built for this table's known column types (no per-value type
+    dispatch: about twice as fast as the generic formatter here)."""
+    with cursor.copy(_COPY_SQL) as copy:
+        for start in range(0, len(rows), _COPY_CHUNK):
+            copy.write("".join([
+                f"{copy_text(tenant)}\t{kind}\t{copy_text(source)}\t{copy_text(details)}\t"
+                f"{_NULL if error is None else copy_text(error)}\t{copy_text(run)}\t"
+                f"{copy_text(decision)}\t{_utc_text(at)}+00\n"
+                for tenant, kind, source, details, error, run, decision, at
+                in rows[start:start + _COPY_CHUNK]]))
+
+
+_NULL = "\\N"
+
+
+def _sqlite_insert(cursor: Any, rows: Sequence[Sequence[Any]]) -> None:
+    row_sql = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    head = f"INSERT INTO telemetry ({', '.join(COLUMNS)}) VALUES "
+    for start in range(0, len(rows), _SQLITE_ROWS_PER_INSERT):
+        chunk = rows[start:start + _SQLITE_ROWS_PER_INSERT]
+        cursor.execute(head + ", ".join([row_sql] * len(chunk)),
+                       [_sqlite_value(v) for row in chunk for v in row])
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, float):  # recorded_at: SQLAlchemy's SQLite DATETIME format, UTC
+        return _utc_text(value)
+    return value
+
+
+_SECONDS: dict[int, str] = {}
+
+
+def _utc_text(at: float) -> str:
+    """Unix seconds as ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC), the second formatted once."""
+    second = int(at)
+    prefix = _SECONDS.get(second)
+    if prefix is None:
+        if len(_SECONDS) > 4096:
+            _SECONDS.clear()
+        prefix = _SECONDS[second] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+    return f"{prefix}.{int((at - second) * 1_000_000):06d}"
+
+
+def list_entries(db: Database, tenant_id: str, *, entry_types: Sequence[str],
+                 since: dt.datetime | None, until: dt.datetime | None, after_id: int,
+                 limit: int) -> list[dict[str, Any]]:
+    """The tenant's entries, oldest first (by id), filtered by type and time."""
+    t = TelemetryRow.__table__
+    query = sa.select(t).where(t.c.tenant_id == tenant_id, t.c.id > after_id)
+    if entry_types:
+        query = query.where(t.c.entry_type.in_(list(entry_types)))
+    if since is not None:
+        query = query.where(t.c.recorded_at >= since)
+    if until is not None:
+        query = query.where(t.c.recorded_at < until)
+    with db.read() as session:
+        rows = session.execute(query.order_by(t.c.id).limit(limit)).mappings().all()
+    return [{**row, "recorded_at": as_utc(row["recorded_at"])} for row in rows]
+
+
+def delete_older_than(db: Database, cutoff: dt.datetime) -> int:
+    t = TelemetryRow.__table__
+    with db.write() as session:
+        return session.execute(sa.delete(t).where(t.c.recorded_at < cutoff)).rowcount or 0
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
