@@ -15,15 +15,14 @@ Entries must never carry secrets or raw agent reasoning.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import json
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import orjson
 import structlog
 
 from bastion.runtime.metrics import TELEMETRY_DROPPED, TELEMETRY_FLUSHED, TELEMETRY_FAILED
@@ -105,13 +104,19 @@ class TelemetryBuffer:
 
 
 class TelemetryFlusher:
-    """Writes the buffer to storage in batches, from a background thread: every
-    ``interval_s``, or at once when ``batch_size`` entries are queued. ``flush_all``
+    """Writes the buffer to storage from a background thread: every ``interval_s``, or at
+    once when ``batch_size`` entries are queued. A flush that finds the buffer behind
+    writes up to ``rows_per_write`` entries (default ten batches) per transaction: a
+    commit costs PostgreSQL as much as ingesting some hundreds of rows. ``flush_all``
     stops the thread and drains what is left (a clean stop loses nothing)."""
 
-    def __init__(self, buffer: TelemetryBuffer, write: Any, interval_s: float) -> None:
-        """:param write: ``write(rows)`` stores rows (``storage.telemetry.COLUMNS`` order)."""
+    def __init__(self, buffer: TelemetryBuffer, write: Any, interval_s: float, *,
+                 rows_per_write: int | None = None) -> None:
+        """:param write: ``write(rows)`` stores an iterable of rows
+            (``storage.telemetry.COLUMNS`` order) in one transaction, or raises.
+        """
         self.buffer, self._write, self.interval_s = buffer, write, interval_s
+        self.rows_per_write = rows_per_write or 10 * buffer.batch_size
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one writer at a time (the thread, or flush_all)
@@ -129,18 +134,19 @@ class TelemetryFlusher:
                 self.flush(drain=False)
 
     def flush(self, drain: bool = True) -> int:
-        """Writes queued entries in batches; returns how many were written. Without
-        ``drain`` it writes what is queued now (entries recorded meanwhile wait)."""
+        """Writes queued entries; returns how many were written. Without ``drain`` it
+        writes what is queued now (entries recorded meanwhile wait)."""
         written = 0
         with self._lock:
             todo = len(self.buffer)
             while todo > 0 or (drain and len(self.buffer)):
-                batch = self.buffer.take(self.buffer.batch_size)
+                batch = self.buffer.take(self.rows_per_write)
                 if not batch:
                     break
                 todo -= len(batch)
                 try:
-                    self._write([_row(e) for e in batch])
+                    # Rows are serialised as storage consumes them (it writes in chunks).
+                    self._write(_row(e) for e in batch)
                 except Exception as error:  # noqa: BLE001 - storage outage: retry later
                     TELEMETRY_FAILED.inc(len(batch))
                     log.error("telemetry_flush_failed", entries=len(batch),
@@ -162,16 +168,21 @@ class TelemetryFlusher:
 
 
 _now = time.time
-# One encoder for every entry (json.dumps with options builds a new one per call).
-_as_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
+_JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+_dumps = orjson.dumps
 
 
 def _row(entry: TelemetryEntry) -> tuple[Any, ...]:
     """An entry as a storage row (``storage.telemetry.COLUMNS`` order; ``recorded_at``
-    as Unix seconds, formatted by storage)."""
-    details = entry.details
-    if not isinstance(details, Mapping):
+    as Unix seconds, formatted by storage). JSON is compact with sorted keys; a value
+    JSON has no type for is written as its str()."""
+    details, error = entry.details, entry.error
+    # type() first: isinstance against the Mapping ABC costs ~1 µs per entry.
+    if type(details) is not dict and not isinstance(details, Mapping):
         details = details.telemetry_details()
-    return (entry.tenant_id, entry.entry_type.value, entry.source, _as_json(details),
-            _as_json(entry.error) if entry.error is not None else None, entry.run_id,
-            entry.decision_id, entry.recorded_at)
+    return (entry.tenant_id, entry.entry_type.value, entry.source,
+            _dumps(details, option=_JSON_OPTIONS, default=str).decode(),
+            None if error is None else _dumps(error, option=_JSON_OPTIONS, default=str).decode(),
+            entry.run_id, entry.decision_id, entry.recorded_at)

@@ -47,7 +47,7 @@ def refused(call) -> grpc.RpcError:  # type: ignore[no-untyped-def]
     return raised.value
 
 
-_SEEN: dict[str, int] = {}
+_SEEN: dict[str, tuple] = {}  # tenant -> (recorded_at, id) of the last entry seen
 
 
 def telemetry_of(server, tenant_id: str) -> list:  # type: ignore[no-untyped-def]
@@ -61,9 +61,9 @@ def telemetry_of(server, tenant_id: str) -> list:  # type: ignore[no-untyped-def
     server.server.runtime.telemetry_flusher.flush()
     rows = telemetry_store.list_entries(server.server.database, tenant_id, entry_types=[],
                                         since=None, until=None,
-                                        after_id=_SEEN.get(tenant_id, 0), limit=1000)
+                                        after=_SEEN.get(tenant_id), limit=1000)
     if rows:
-        _SEEN[tenant_id] = rows[-1]["id"]
+        _SEEN[tenant_id] = (rows[-1]["recorded_at"], rows[-1]["id"])
     return [SimpleNamespace(entry_type=EntryType(r["entry_type"]), source=r["source"],
                             details=json.loads(r["details_json"]),
                             error=json.loads(r["error_json"]) if r["error_json"] else None,

@@ -15,6 +15,7 @@ from google.protobuf import timestamp_pb2
 from bastion.runtime.metrics import TELEMETRY_DROPPED
 from bastion.runtime.telemetry import EntryType, TelemetryBuffer, TelemetryFlusher
 from bastion.storage import Database
+from bastion.storage import telemetry as telemetry_store
 from bastion.v1 import admin_service_pb2 as apb
 from bastion.v1 import guard_service_pb2 as gpb
 from bastion.v1 import guard_service_pb2_grpc
@@ -42,9 +43,9 @@ def test_the_flusher_writes_batches_and_keeps_a_batch_it_could_not_write() -> No
     def write(rows):  # type: ignore[no-untyped-def]
         if failing[0]:
             raise OSError("database down")
-        written.append(rows)
+        written.append(list(rows))
 
-    flusher = TelemetryFlusher(buffer, write, interval_s=3600)
+    flusher = TelemetryFlusher(buffer, write, interval_s=3600, rows_per_write=4)
     for n in range(10):
         buffer.record("t", EntryType.ERROR, "test", {"n": n}, error={"type": "X"})
     assert flusher.flush() == 0 and len(buffer) == 10          # put back, in order
@@ -54,6 +55,18 @@ def test_the_flusher_writes_batches_and_keeps_a_batch_it_could_not_write() -> No
     rows = [row for batch in written for row in batch]
     assert [json.loads(r[3])["n"] for r in rows] == list(range(10))
     assert json.loads(rows[0][4]) == {"type": "X"} and rows[0][1] == "ERROR"
+
+
+def test_a_flusher_that_is_behind_writes_several_batches_per_transaction() -> None:
+    buffer = TelemetryBuffer(capacity=100, batch_size=4)
+    written: list[list[tuple]] = []
+    flusher = TelemetryFlusher(buffer, lambda rows: written.append(list(rows)), 3600)
+    assert flusher.rows_per_write == 40                     # ten batches by default
+    for n in range(50):
+        buffer.record("t", EntryType.TELEMETRY, "test", {"n": n, "at": 1.5})
+    assert flusher.flush_all() == 50
+    assert [len(rows) for rows in written] == [40, 10]
+    assert [json.loads(r[3]) for r in written[1]][0] == {"at": 1.5, "n": 40}
 
 
 def _list(admin, **fields) -> apb.ListTelemetryResponse:  # type: ignore[no-untyped-def]
@@ -90,10 +103,73 @@ def test_decisions_and_guard_errors_are_listed_per_tenant(server, connect, tenan
     assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
+def _stored(tenant_id: str, at: float, n: int, kind: str = "TELEMETRY") -> tuple:
+    return (tenant_id, kind, "test", json.dumps({"n": n}), None, "", "", at)
+
+
+def test_entries_come_in_recorded_order_and_pages_cover_equal_times(server, connect, tenant) -> None:  # type: ignore[no-untyped-def]
+    # Written out of time order (as two replicas' flushes interleave), two entries sharing
+    # a timestamp: the listing is by recorded_at, then id, and keyset pages of one miss
+    # nothing and repeat nothing.
+    t0 = 1_800_000_000.25
+    telemetry_store.insert_rows(server.server.database, [
+        _stored(tenant.tenant_id, t0 + 2, 3), _stored(tenant.tenant_id, t0, 0),
+        _stored(tenant.tenant_id, t0 + 1, 1), _stored(tenant.tenant_id, t0 + 1, 2)])
+    operator = connect(tenant.operator_token)
+    since = timestamp_pb2.Timestamp(seconds=int(t0) - 1)
+    listed = _list(operator, since=since).entries
+    assert [json.loads(e.details_json)["n"] for e in listed] == [0, 1, 2, 3]
+    assert [(e.recorded_at.seconds, e.recorded_at.nanos) for e in listed][:2] == [
+        (int(t0), 250_000_000), (int(t0) + 1, 250_000_000)]
+    paged, token = [], ""
+    while True:
+        page = _list(operator, since=since, page_size=1, page_token=token)
+        paged.extend(json.loads(e.details_json)["n"] for e in page.entries)
+        if not (token := page.next_page_token):
+            break
+    assert paged == [0, 1, 2, 3]
+
+
+def test_the_janitor_deletes_entries_past_retention_for_every_tenant(server) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+    import datetime as dt
+    import time
+
+    from bastion.runtime.memory import run_janitor
+
+    first, second = server.create_tenant(), server.create_tenant()
+    old, fresh = time.time() - 10 * 86400, time.time() - 60
+    telemetry_store.insert_rows(server.server.database, [
+        _stored(first.tenant_id, old, 1), _stored(first.tenant_id, fresh, 2),
+        _stored(second.tenant_id, old, 3), _stored(second.tenant_id, old + 1, 4),
+        _stored(second.tenant_id, fresh, 5)])
+    settings = dataclasses.replace(server.settings, telemetry_retention_days=7)
+    assert run_janitor(server.server.database, settings)["telemetry"] >= 3
+    for keys, kept in ((first, [2]), (second, [5])):
+        rows = telemetry_store.list_entries(
+            server.server.database, keys.tenant_id, entry_types=[], after=None,
+            since=dt.datetime.fromtimestamp(old - 1, dt.timezone.utc), until=None, limit=10)
+        assert [json.loads(r["details_json"])["n"] for r in rows] == kept
+
+
+def test_the_migration_builds_the_telemetry_table_of_the_model(server) -> None:  # type: ignore[no-untyped-def]
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    metadata = sa.MetaData()
+    telemetry_store.TELEMETRY.to_metadata(metadata)
+    with server.server.database.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = [d for d in compare_metadata(context, metadata) if "telemetry" in repr(d)]
+    assert differences == []
+
+
 @pytest.mark.parametrize("fields, field", [
     ({"types": [99]}, "types[0]"),
     ({"page_size": 5000}, "page_size"),
     ({"page_token": "abc"}, "page_token"),
+    ({"page_token": "12"}, "page_token"),
+    ({"page_token": "999999999999999999.1"}, "page_token"),
     ({"since": timestamp_pb2.Timestamp(seconds=200),
       "until": timestamp_pb2.Timestamp(seconds=100)}, "until"),
 ])

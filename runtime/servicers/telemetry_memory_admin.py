@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import grpc
 import structlog
@@ -53,12 +54,9 @@ class TelemetryMemoryAdmin:
         size = request.page_size or 100
         if not 0 < size <= MAX_PAGE:
             raise v.InvalidArgument("page_size", f"must be between 1 and {MAX_PAGE}")
-        token = request.page_token
-        if token and (not token.isdigit() or len(token) > 19):
-            raise v.InvalidArgument("page_token", "is not a token this service issued")
         rows = await asyncio.to_thread(
             telemetry_store.list_entries, self._db, tenant_id, entry_types=types,
-            since=since, until=until, after_id=int(token or 0), limit=size + 1)
+            since=since, until=until, after=_read_token(request.page_token), limit=size + 1)
         response = pb.ListTelemetryResponse()
         for row in rows[:size]:
             entry = response.entries.add(
@@ -67,7 +65,7 @@ class TelemetryMemoryAdmin:
                 run_id=row["run_id"], decision_id=row["decision_id"])
             entry.recorded_at.FromDatetime(row["recorded_at"])
         if len(rows) > size:
-            response.next_page_token = str(rows[size - 1]["id"])
+            response.next_page_token = _page_token(rows[size - 1])
         return response
 
     async def MarkToxic(self, request: pb.MarkToxicRequest,
@@ -93,6 +91,29 @@ class TelemetryMemoryAdmin:
         deleted = await asyncio.to_thread(memory_store.decay, self._db, cutoff=cutoff,
                                           tenant_id=tenant_id)
         return pb.RunMemoryDecayResponse(deleted=deleted)
+
+
+def _page_token(row: Any) -> str:
+    """``<recorded_at in Unix microseconds>.<id>`` of a page's last entry."""
+    at = row["recorded_at"]
+    micros = (at - _EPOCH) // dt.timedelta(microseconds=1)
+    return f"{micros}.{row['id']}"
+
+
+def _read_token(token: str) -> tuple[dt.datetime, int] | None:
+    if not token:
+        return None
+    micros, dot, entry_id = token.partition(".")
+    if not (dot and micros.isdigit() and entry_id.isdigit() and len(micros) <= 18
+            and len(entry_id) <= 19):
+        raise v.InvalidArgument("page_token", "is not a token this service issued")
+    try:
+        return _EPOCH + dt.timedelta(microseconds=int(micros)), int(entry_id)
+    except OverflowError:
+        raise v.InvalidArgument("page_token", "is not a token this service issued") from None
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _time(request: pb.ListTelemetryRequest, field: str) -> dt.datetime | None:

@@ -28,9 +28,9 @@ def upgrade() -> None:
         sa.Column("recorded_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_telemetry"),
     )
-    op.create_index("ix_telemetry_tenant_type_time", "telemetry",
-                    ["tenant_id", "entry_type", "recorded_at"])
-    op.create_index("ix_telemetry_tenant_time", "telemetry", ["tenant_id", "recorded_at"])
+    # One secondary index: each further B-tree cost about a third of the COPY rate.
+    op.create_index("ix_telemetry_tenant_time", "telemetry",
+                    ["tenant_id", "recorded_at", "id"])
     op.create_table(
         "memories",
         sa.Column("id", sa.String(64), nullable=False),
