@@ -10,6 +10,8 @@ import uuid
 
 import grpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import sqlalchemy as sa
 
 from bastion.plugins.deliberation import scoring
@@ -79,6 +81,16 @@ def test_typographic_apostrophes_and_non_ascii_words() -> None:
     assert s.logical_issues == 1                    # "that's wrong", typeset
     assert s.off_topic_segments == 0 and s.steps == 1
     assert "déployer" in scoring.words_of("then déployer la release")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1 .!?-*•'\t\r\n\u2019\u2014é😀\x00")),
+               max_size=80))
+def test_segment_words_splits_every_segment_as_words_of_does(text: str) -> None:
+    # The scorer translates all segments in one call; it must find the same words as
+    # translating each segment alone.
+    parts = scoring.segments(text.lower())
+    assert scoring.segment_words(parts) == [scoring.words_of(p) for p in parts]
 
 
 def test_recommendations_in_order() -> None:

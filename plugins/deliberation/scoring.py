@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+from itertools import chain
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,7 +77,10 @@ _BYTE_SEPARATORS = bytes(c if (chr(c).isalnum() or chr(c) in "'-" or c >= 128) e
                          for c in range(256))
 _UNICODE_SEPARATORS = {ord(c): " " for c in "\u2013\u2014\u201c\u201d\u2026\u00a0"}
 _UNICODE_SEPARATORS.update({0x2018: "'", 0x2019: "'"})  # typographic apostrophes
+# The same, keeping newlines: every segment of a text is translated in one call.
+_BYTE_SEPARATORS_BY_LINE = bytes(10 if c == 10 else b for c, b in enumerate(_BYTE_SEPARATORS))
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
+_LIST_STARTS = frozenset("0123456789-*•")  # a stripped list item starts with one of these
 
 
 @dataclass(frozen=True)
@@ -199,8 +203,19 @@ def segments(text: str) -> list[str]:
             continue
         # A sentence ends at . ! or ? followed by a space (str methods: C speed).
         marked = line.replace(". ", ".\0").replace("! ", "!\0").replace("? ", "?\0")
-        out.extend(s.strip() for s in marked.split("\0") if s.strip())
+        out.extend(s for s in map(str.strip, marked.split("\0")) if s)
     return out
+
+
+def segment_words(parts: Sequence[str]) -> list[list[str]]:
+    """``[words_of(part) for part in parts]`` (parts hold no newline, as ``segments``
+    makes them), with one translation of all of them instead of one per part."""
+    blob = "\n".join(parts)
+    if not blob.isascii():
+        blob = blob.translate(_UNICODE_SEPARATORS)
+    blob = blob.encode("utf-8", "surrogatepass").translate(_BYTE_SEPARATORS_BY_LINE).decode(
+        "utf-8", "surrogatepass")
+    return [line.split() for line in blob.split("\n")] if parts else []
 
 
 def words_of(text: str) -> list[str]:
@@ -229,13 +244,16 @@ def score(text: str, goal: str, phase: str, thinking_tokens: int,
     parts = segments(text.lower())
     # One tokenisation; the markers are set lookups and substring counts over it (C
     # speed), not a regular expression per marker list.
-    seg_words = [words_of(part) for part in parts]
-    words = [w for part_words in seg_words for w in part_words]
+    seg_words = segment_words(parts)
+    words = list(chain.from_iterable(seg_words))
     present = set(words)
     joined = " " + " ".join(words) + " "
 
+    step_words, step_firsts, starts = m.step.words, m.step.by_first, m.step.starts
     steps = [part for part, part_words in zip(parts, seg_words)
-             if _LIST_ITEM.match(part) or m.step.starts(part_words[:_HEAD_WORDS])]
+             if (part_words and (part_words[0] in step_words or (
+                 part_words[0] in step_firsts and starts(part_words[:_HEAD_WORDS]))))
+             or (part[0] in _LIST_STARTS and _LIST_ITEM.match(part))]
     detailed = bool(steps) and sum(len(s) for s in steps) / len(steps) > 50
     depth = min(1.0, len(steps) / 5 * 0.5 + 0.2 * m.conclusion.found(present, joined)
                 + 0.2 * m.justification.found(present, joined) + 0.1 * detailed)
