@@ -78,6 +78,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.5)
     parser.add_argument("--concurrency", default="8,64")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--split", action="store_true",
+                        help="also measure each half alone: the policies (judged tenant, no "
+                             "reasoning) and the scoring (policy-free tenant, reasoning)")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     print(f"machine: {machine()}")
@@ -100,6 +103,15 @@ def main() -> int:
                     print_point(without)
                     print_point(with_)
                     rows.append((backend, without, with_))
+                    if args.split:
+                        for name, key, request in (("policies-only", judged, "plain"),
+                                                   ("reasoning-only", token, "judgment")):
+                            half = measure(f"{backend}-{name}", pid, target, key, c,
+                                           args.warmup, args.duration, request)
+                            print_point(half)
+                            print(f"    {name}: ratio {half.rps / without.rps:.2f}, "
+                                  f"+{half.cpu_us - without.cpu_us:.0f} µs CPU per Check",
+                                  flush=True)
     print("\n| backend | c | rps without | rps with | ratio (target >= 0.70) | "
           "CPU µs without | CPU µs with |")
     print("|---|---|---|---|---|---|---|")

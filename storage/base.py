@@ -32,6 +32,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def sqlite_ts(value: dt.datetime) -> str:
+    """``value`` as SQLAlchemy stores a DATETIME in SQLite, in UTC: the text that SQL run on
+    the driver's cursor must write so the ORM reads it back and text order is time order."""
+    t = as_utc(value)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+
+
 def as_utc(value: dt.datetime) -> dt.datetime:
     """Normalises a datetime read back from either engine to aware UTC.
 

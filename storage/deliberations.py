@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
 from bastion.storage.migrate import MIGRATIONS_DIR
 from bastion.storage.upsert import upsert
@@ -61,8 +61,21 @@ SCORE_COLUMNS = ("decision_id", "run_id", "task_id", "agent_id", "phase", "model
                  "created_at")
 
 
+_SCORE_COLUMNS = ("tenant_id", *SCORE_COLUMNS)
+_SQLITE_INSERT = (f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) VALUES "
+                  f"({', '.join('?' * len(_SCORE_COLUMNS))})")
+# One array per column: one statement text whatever the batch size (see storage/ledger.py).
+_POSTGRES_INSERT = (
+    f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) SELECT * FROM unnest("
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::int4[], %b::int4[], "
+    "%b::int4[], %b::int8[], %b::text[], %b::text[], %b::timestamptz[])")
+
+
 class InsertScores:
-    """One score row per decision; every row of a group-commit batch in one statement."""
+    """One score row per decision; every row of a group-commit batch in one statement,
+    on the driver's cursor (SQLAlchemy's executemany cost the committer thread, which
+    competes with the event loop for the GIL, about 0.1–0.4 ms per Check)."""
 
     apply_order: ClassVar[int] = 60
 
@@ -71,7 +84,18 @@ class InsertScores:
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertScores"]) -> None:
-        conn.execute(sa.insert(DeliberationScoreRow.__table__), [op.row for op in ops])
+        rows = [tuple(op.row[c] for c in _SCORE_COLUMNS) for op in ops]
+        cursor = conn.connection.cursor()
+        try:
+            if conn.dialect.name == "postgresql":
+                cursor.execute(_POSTGRES_INSERT,
+                               [[float(v) for v in column] if 7 <= n <= 10 else list(column)
+                                for n, column in enumerate(zip(*rows))])
+            else:
+                cursor.executemany(_SQLITE_INSERT, [(*row[:-1], sqlite_ts(row[-1]))
+                                                    for row in rows])
+        finally:
+            cursor.close()
 
 
 class SaveSettings:

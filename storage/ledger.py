@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
 from bastion.storage.group_commit import RetryBatch
 
@@ -182,19 +182,12 @@ _POSTGRES_INSERT = (
     "%b::text[], %b::text[], %b::text[], %b::text[])")
 
 
-def _sqlite_ts(ts: dt.datetime) -> str:
-    """SQLAlchemy's SQLite DATETIME storage format, in UTC."""
-    t = as_utc(ts)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
-        t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
-
-
 def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
     for start in range(0, len(records), _ROWS_PER_INSERT):
         chunk = records[start:start + _ROWS_PER_INSERT]
         cursor.execute(_SQLITE_INSERT + ", ".join([_SQLITE_ROW] * len(chunk)),
                        [value for r in chunk
-                        for value in (r.tenant_id, r.sequence, _sqlite_ts(r.ts), *r[3:])])
+                        for value in (r.tenant_id, r.sequence, sqlite_ts(r.ts), *r[3:])])
 
 
 def _postgres_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:

@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database, StorageUnavailable
 from bastion.storage.pg_copy import copy_rows as _copy
 from bastion.storage.group_commit import RetryBatch, WriteOp, apply_grouped, group_ops, notify
@@ -218,9 +218,7 @@ class _Driver:
         """SQLite: SQLAlchemy's DATETIME text in UTC (so text comparisons order by time)."""
         if value is None or self.postgresql or isinstance(value, str):
             return value  # (text: as read back from SQLite)
-        t = as_utc(value)
-        return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (
-            t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond)
+        return sqlite_ts(value)
 
     def marks(self, count: int) -> str:
         return "(" + ", ".join([self.mark] * count) + ")"
