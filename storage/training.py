@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
 from bastion.storage.database import Database
@@ -475,9 +475,30 @@ class UpdateRecovery:
 
 def athlete(db: Database, tenant_id: str, athlete_id: str) -> Row | None:
     with db.read() as session:
-        rows = session.execute(sa.select(ATHLETES).where(
-            ATHLETES.c.tenant_id == tenant_id, ATHLETES.c.athlete_id == athlete_id)).all()
+        return _athlete(session, tenant_id, athlete_id)
+
+
+def _athlete(session: Session, tenant_id: str, athlete_id: str) -> Row | None:
+    rows = session.execute(sa.select(ATHLETES).where(
+        ATHLETES.c.tenant_id == tenant_id, ATHLETES.c.athlete_id == athlete_id)).all()
     return _dicts(rows)[0] if rows else None
+
+
+def day_inputs(db: Database, tenant_id: str, athlete_id: str, date: dt.date, *,
+               signal_since: dt.datetime | None = None
+               ) -> tuple[Row | None, tuple[Row, list[Row]] | None, Row | None]:
+    """What GetDailyPlan and AdaptSession read, in one read unit: the athlete (None: the
+    rest is None too), their session on ``date`` with its exercises, and, when
+    ``signal_since`` is given, their latest recovery signal since then. (Three read
+    units cost AdaptSession ~1-2 ms more: bench/RESULTS.md.)"""
+    with db.read() as session:
+        profile = _athlete(session, tenant_id, athlete_id)
+        if profile is None:
+            return None, None, None
+        found = _session_on(session, tenant_id, athlete_id, date)
+        signal = None if signal_since is None else _latest_signal(
+            session, tenant_id, athlete_id, signal_since)
+    return profile, found, signal
 
 
 def program(db: Database, tenant_id: str, program_id: str, *,
@@ -521,20 +542,19 @@ def programs(db: Database, tenant_id: str, athlete_id: str = "") -> list[Row]:
                                                      PROGRAMS.c.id)).all())
 
 
-def session_on(db: Database, tenant_id: str, athlete_id: str,
-               date: dt.date) -> tuple[Row, list[Row]] | None:
+def _session_on(session: Session, tenant_id: str, athlete_id: str,
+                date: dt.date) -> tuple[Row, list[Row]] | None:
     """The athlete's session on ``date`` in their newest program that has one."""
-    with db.read() as session:
-        found = _dicts(session.execute(
-            sa.select(SESSIONS).join(PROGRAMS, PROGRAMS.c.id == SESSIONS.c.program_id).where(
-                SESSIONS.c.tenant_id == tenant_id, SESSIONS.c.athlete_id == athlete_id,
-                SESSIONS.c.date == date)
-            .order_by(PROGRAMS.c.created_at.desc()).limit(1)).all())
-        if not found:
-            return None
-        exercises = _dicts(session.execute(sa.select(EXERCISES).where(
-            EXERCISES.c.tenant_id == tenant_id, EXERCISES.c.session_id == found[0]["id"])
-            .order_by(EXERCISES.c.position)).all())
+    found = _dicts(session.execute(
+        sa.select(SESSIONS).join(PROGRAMS, PROGRAMS.c.id == SESSIONS.c.program_id).where(
+            SESSIONS.c.tenant_id == tenant_id, SESSIONS.c.athlete_id == athlete_id,
+            SESSIONS.c.date == date)
+        .order_by(PROGRAMS.c.created_at.desc()).limit(1)).all())
+    if not found:
+        return None
+    exercises = _dicts(session.execute(sa.select(EXERCISES).where(
+        EXERCISES.c.tenant_id == tenant_id, EXERCISES.c.session_id == found[0]["id"])
+        .order_by(EXERCISES.c.position)).all())
     return found[0], exercises
 
 
@@ -559,12 +579,11 @@ def recovery(db: Database, tenant_id: str, athlete_id: str) -> list[Row]:
             .order_by(RECOVERY.c.muscle)).all())
 
 
-def latest_signal(db: Database, tenant_id: str, athlete_id: str,
-                  since: dt.datetime) -> Row | None:
-    with db.read() as session:
-        rows = _dicts(session.execute(sa.select(SIGNALS).where(
-            SIGNALS.c.tenant_id == tenant_id, SIGNALS.c.athlete_id == athlete_id,
-            SIGNALS.c.logged_at >= since).order_by(SIGNALS.c.logged_at.desc()).limit(1)).all())
+def _latest_signal(session: Session, tenant_id: str, athlete_id: str,
+                   since: dt.datetime) -> Row | None:
+    rows = _dicts(session.execute(sa.select(SIGNALS).where(
+        SIGNALS.c.tenant_id == tenant_id, SIGNALS.c.athlete_id == athlete_id,
+        SIGNALS.c.logged_at >= since).order_by(SIGNALS.c.logged_at.desc()).limit(1)).all())
     return rows[0] if rows else None
 
 

@@ -75,6 +75,17 @@ class Training:
             raise NotFound(f"athlete {athlete_id!r} not found")
         return records.athlete_from_row(row)
 
+    async def _day(self, athlete_id: str, date: dt.date, *,
+                   signal_since: dt.datetime | None = None
+                   ) -> tuple[m.AthleteProfile, Any, Mapping[str, Any] | None]:
+        """The athlete, their session on ``date`` and (optionally) their latest recovery
+        signal, read in one unit; NOT_FOUND for an athlete the tenant does not have."""
+        row, found, signal = await self._read(store.day_inputs, self._tenant(), athlete_id,
+                                              date, signal_since=signal_since)
+        if row is None:
+            raise NotFound(f"athlete {athlete_id!r} not found")
+        return records.athlete_from_row(row), found, signal
+
     def _time(self, exercises: Sequence[m.PlannedExercise],
               session_type: m.SessionType) -> m.TimeBreakdown:
         return formulas.estimate_session_time(exercises, session_type)
@@ -211,8 +222,7 @@ class Training:
     # -- daily plan and adaptation ----------------------------------------------------
     async def daily_plan(self, athlete_id: str, date: dt.date
                          ) -> tuple[SessionView | None, Decision]:
-        await self.athlete(athlete_id)
-        found = await self._read(store.session_on, self._tenant(), athlete_id, date)
+        _, found, _ = await self._day(athlete_id, date)
         view = self._session_view(*found) if found else None
         return await self._decide("get_daily_plan", lambda uow: view, athlete_id=athlete_id,
                                   date=date.isoformat())
@@ -220,13 +230,15 @@ class Training:
     async def adapt(self, athlete_id: str, date: dt.date, soreness: Sequence[m.Soreness],
                     recovery_score: float | None, notes: str, *,
                     action: str = "adapt_session") -> tuple[AdaptationView, Decision]:
-        profile = await self.athlete(athlete_id)
-        found = await self._read(store.session_on, self._tenant(), athlete_id, date)
+        profile, found, signal = await self._day(
+            athlete_id, date, signal_since=None if recovery_score is not None
+            else utcnow() - SIGNAL_WINDOW)
         if found is None:
             raise FailedPrecondition(f"no session planned for {athlete_id!r} on {date}")
         session = self._session_view(*found)
         if recovery_score is None:
-            recovery_score = await self._latest_score(athlete_id)
+            recovery_score = (float(signal["recovery_score"]) if signal
+                              else DEFAULT_RECOVERY_SCORE)
         proposals = await self._proposals(session, profile, soreness, recovery_score)
         adapted = adaptation.adapt_session(
             session.exercises, catalog=self.catalog, movement_rules=profile.movement_rules,
@@ -252,11 +264,6 @@ class Training:
         return AdaptationView(adaptation_id, session.session_id, adapted,
                               self._time(adapted.exercises, session.session_type),
                               "PROPOSED"), decision
-
-    async def _latest_score(self, athlete_id: str) -> float:
-        signal = await self._read(store.latest_signal, self._tenant(), athlete_id,
-                                  utcnow() - SIGNAL_WINDOW)
-        return float(signal["recovery_score"]) if signal else DEFAULT_RECOVERY_SCORE
 
     async def _proposals(self, session: SessionView, profile: m.AthleteProfile,
                          soreness: Sequence[m.Soreness],
