@@ -169,8 +169,6 @@ class TelemetryFlusher:
 
 _now = time.time
 _JSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
 _dumps = orjson.dumps
 
 

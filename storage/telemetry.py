@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -163,7 +162,3 @@ def delete_older_than(db: Database, cutoff: dt.datetime) -> int:
             deleted += session.execute(sa.delete(t).where(
                 t.c.tenant_id == tenant_id, t.c.recorded_at < cutoff)).rowcount or 0
     return deleted
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
