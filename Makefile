@@ -8,7 +8,7 @@ PROTOS := $(wildcard proto/bastion/v1/*.proto)
 BASTION_DATABASE_URL ?= sqlite:///./bastion.db
 export BASTION_DATABASE_URL
 
-.PHONY: venv install gen migrate serve test test-sqlite test-postgres lint-proto bench clean
+.PHONY: venv install gen migrate serve test test-sqlite test-postgres lint lint-proto bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ test: install $(EXAMPLE_STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 	$(PY) -m pytest -q examples/blocklist-guard/tests
 	BASTION_TEST_DATABASE=postgresql $(PY) -m pytest -q examples/blocklist-guard/tests
+
+lint: install
+	$(PY) -m ruff check runtime plugins storage clients tests bench examples
 
 lint-proto:
 	cd proto && npx --yes @bufbuild/buf@1.75.0 lint

@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -183,7 +182,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for backend in args.backends.split(","):
             with bastion(backend, pathlib.Path(tmp)) as (pid, target, token, info):
-                total = 0
                 for c in levels:
                     points.append(measure(f"bastion-{backend}", pid, target, token, c,
                                           args.warmup, args.duration))

@@ -39,13 +39,6 @@ def all_modes(db: Database) -> dict[str, dict[str, str]]:
     return modes
 
 
-def tenant_modes(db: Database, tenant_id: str) -> dict[str, str]:
-    with db.read() as session:
-        return {guard: mode for guard, mode in session.execute(
-            sa.select(GuardModeRow.guard, GuardModeRow.mode)
-            .where(GuardModeRow.tenant_id == tenant_id))}
-
-
 class SetGuardMode:
     """Sets (``mode``) or removes (``None``) a tenant's override for one guard, in the
     transaction that ledgers the change (AdminService.SetGuardMode)."""

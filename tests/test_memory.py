@@ -5,7 +5,6 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import uuid
 

@@ -119,12 +119,6 @@ def step_to_json(step: m.AdaptationStep) -> dict[str, Any]:
             "detail": dict(step.detail)}
 
 
-def step_from_json(data: dict[str, Any]) -> m.AdaptationStep:
-    return m.AdaptationStep(kind=data["kind"], movement_id=data["movement_id"],
-                            substitute_id=data["substitute_id"], reason=data["reason"],
-                            detail=data["detail"])
-
-
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
