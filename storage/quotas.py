@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
+from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
-from bastion.storage.upsert import insert_ignoring_conflicts, upsert
+from bastion.storage.upsert import upsert
 
 
 class QuotaSettingsRow(TenantScoped, Base):
@@ -236,22 +236,23 @@ class QuotaReserve:
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["QuotaReserve"]) -> None:
         keys = sorted({(op.tenant_id, i.resource, i.period) for op in ops for i in op.items})
-        counters = _locked_counters(conn, keys)
-        changed: set[tuple[str, str, str]] = set()
-        for op in ops:
-            op.outcome = ReserveOutcome()  # a retried batch starts again
-            op._decide(counters, changed)
-        if changed:
-            conn.execute(_WRITE_COUNTER, [
-                {"k_tenant": k[0], "k_resource": k[1], "k_period": k[2],
-                 "used": counters[k][0], "throttled_until": counters[k][1]}
-                for k in sorted(changed)])
-        rows = [{"tenant_id": op.tenant_id, "decision_id": op.decision_id,
-                 "resource": i.resource, "period": i.period, "amount": i.amount,
-                 "run_id": op.run_id, "task_id": op.task_id, "reserved_at": op.now,
-                 "settled_at": None} for op in ops if op.outcome.granted for i in op.items]
-        if rows:
-            conn.execute(sa.insert(RESERVATIONS), rows)
+        sql = _RESERVE_SQL[conn.dialect.name]
+        cursor = conn.connection.cursor()  # the driver's: see _ReserveSql
+        try:
+            counters = sql.locked_counters(cursor, keys)
+            changed: set[tuple[str, str, str]] = set()
+            for op in ops:
+                op.outcome = ReserveOutcome()  # a retried batch starts again
+                op._decide(counters, changed)
+            if changed:
+                sql.write_counters(cursor, [(*k, *counters[k]) for k in sorted(changed)])
+            rows = [(op.tenant_id, op.decision_id, i.resource, i.period, float(i.amount),
+                     op.run_id, op.task_id, op.now)
+                    for op in ops if op.outcome.granted for i in op.items]
+            if rows:
+                sql.insert_reservations(cursor, rows)
+        finally:
+            cursor.close()
 
     def _decide(self, counters: dict[tuple[str, str, str], list[Any]],
                 changed: set[tuple[str, str, str]]) -> None:
@@ -291,34 +292,106 @@ def dry_run(db: Database, op: QuotaReserve) -> ReserveOutcome:
     return op.outcome
 
 
-_KEY = sa.tuple_(COUNTERS.c.tenant_id, COUNTERS.c.resource, COUNTERS.c.period)
-_WRITE_COUNTER = sa.update(COUNTERS).where(
-    COUNTERS.c.tenant_id == sa.bindparam("k_tenant"),
-    COUNTERS.c.resource == sa.bindparam("k_resource"),
-    COUNTERS.c.period == sa.bindparam("k_period"))
+Key = tuple[str, str, str]  # (tenant_id, resource, period)
 
 
-def _locked_counters(conn: sa.Connection, keys: Sequence[tuple[str, str, str]]
-                     ) -> dict[tuple[str, str, str], list[Any]]:
-    """The counters of ``keys`` as [used, throttled_until], locked; missing rows created."""
-    def read() -> dict[tuple[str, str, str], list[Any]]:
-        query = sa.select(COUNTERS.c.tenant_id, COUNTERS.c.resource, COUNTERS.c.period,
-                          COUNTERS.c.used, COUNTERS.c.throttled_until).where(
-            _KEY.in_(keys)).order_by(COUNTERS.c.tenant_id, COUNTERS.c.resource,
-                                     COUNTERS.c.period)
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return {(t, r, p): [float(u), as_utc(until) if until is not None else None]
-                for t, r, p, u, until in conn.execute(query)}
+class _ReserveSql:
+    """The reservation's statements on the driver's cursor, SQLite's by default.
 
-    found = read()
-    missing = [k for k in keys if k not in found]
-    if missing:
-        insert_ignoring_conflicts(conn, COUNTERS, [
-            {"tenant_id": t, "resource": r, "period": p, "used": 0.0, "throttled_until": None}
-            for t, r, p in missing])
-        found = read()
-    return found
+    They run in the group committer's thread, which competes with the event loop for the
+    GIL: through SQLAlchemy's Core execution the three statements of a batch cost that
+    thread more than the ledger append (py-spy, bench/RESULTS.md), as the ledger's did
+    before it moved to the driver. ``tests/test_quota.py`` checks the rows through the
+    models on both engines."""
+
+    counter_columns = "tenant_id, resource, period, used, throttled_until"
+
+    def locked_counters(self, cursor: Any, keys: Sequence[Key]) -> dict[Key, list[Any]]:
+        """The counters of ``keys`` as [used, throttled_until], locked in key order;
+        missing rows created first."""
+        found = self._read(cursor, keys)
+        missing = [k for k in keys if k not in found]
+        if missing:
+            self._create(cursor, missing)
+            found = self._read(cursor, keys)
+        return found
+
+    def _read(self, cursor: Any, keys: Sequence[Key]) -> dict[Key, list[Any]]:
+        cursor.execute(
+            f"SELECT {self.counter_columns} FROM quota_counters "
+            f"WHERE (tenant_id, resource, period) IN "
+            f"(VALUES {', '.join(['(?, ?, ?)'] * len(keys))}) "
+            "ORDER BY tenant_id, resource, period", [v for k in keys for v in k])
+        return {(t, r, p): [float(u), _sqlite_time(until)]
+                for t, r, p, u, until in cursor.fetchall()}
+
+    def _create(self, cursor: Any, keys: Sequence[Key]) -> None:
+        cursor.executemany(f"INSERT INTO quota_counters ({self.counter_columns}) "
+                           "VALUES (?, ?, ?, 0.0, NULL) ON CONFLICT DO NOTHING", keys)
+
+    def write_counters(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows of (tenant_id, resource, period, used, throttled_until)."""
+        cursor.executemany(
+            "UPDATE quota_counters SET used = ?, throttled_until = ? "
+            "WHERE tenant_id = ? AND resource = ? AND period = ?",
+            [(float(used), None if until is None else sqlite_ts(until), t, r, p)
+             for t, r, p, used, until in rows])
+
+    def insert_reservations(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows of (tenant_id, decision_id, resource, period, amount, run_id, task_id,
+        reserved_at)."""
+        cursor.executemany(
+            f"INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [(*row[:-1], sqlite_ts(row[-1])) for row in rows])
+
+
+_RESERVATION_COLUMNS = ("tenant_id, decision_id, resource, period, amount, run_id, task_id, "
+                        "reserved_at, settled_at")
+
+
+class _PostgresReserveSql(_ReserveSql):
+    """One array per column (``unnest``): one statement text whatever the batch size."""
+
+    def _read(self, cursor: Any, keys: Sequence[Key]) -> dict[Key, list[Any]]:
+        cursor.execute(
+            f"SELECT {self.counter_columns} FROM quota_counters "
+            "WHERE (tenant_id, resource, period) IN "
+            "(SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])) "
+            "ORDER BY tenant_id, resource, period FOR UPDATE", [list(c) for c in zip(*keys)])
+        return {(t, r, p): [float(u), None if until is None else as_utc(until)]
+                for t, r, p, u, until in cursor.fetchall()}
+
+    def _create(self, cursor: Any, keys: Sequence[Key]) -> None:
+        cursor.execute(
+            f"INSERT INTO quota_counters ({self.counter_columns}) "
+            "SELECT t, r, p, 0.0, NULL FROM unnest(%b::text[], %b::text[], %b::text[]) "
+            "AS k(t, r, p) ON CONFLICT DO NOTHING", [list(c) for c in zip(*keys)])
+
+    def write_counters(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        t, r, p, used, until = (list(c) for c in zip(*rows))
+        cursor.execute(
+            "UPDATE quota_counters AS c SET used = v.used, throttled_until = v.until "
+            "FROM unnest(%b::text[], %b::text[], %b::text[], %b::float8[], "
+            "%b::timestamptz[]) AS v(t, r, p, used, until) "
+            "WHERE c.tenant_id = v.t AND c.resource = v.r AND c.period = v.p",
+            [t, r, p, [float(u) for u in used], until])
+
+    def insert_reservations(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        cursor.execute(
+            f"INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
+            "SELECT *, NULL FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+            "%b::float8[], %b::text[], %b::text[], %b::timestamptz[])",
+            [list(c) for c in zip(*rows)])
+
+
+_RESERVE_SQL = {"sqlite": _ReserveSql(), "postgresql": _PostgresReserveSql()}
+
+
+def _sqlite_time(value: str | None) -> dt.datetime | None:
+    """A DATETIME as SQLAlchemy stores it in SQLite (UTC text), read on the driver."""
+    return None if value is None else dt.datetime.fromisoformat(value).replace(
+        tzinfo=dt.timezone.utc)
 
 
 # -- settling ------------------------------------------------------------------------------
