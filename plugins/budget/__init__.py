@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
@@ -36,6 +35,7 @@ import structlog
 from bastion.runtime import hookimpl
 from bastion.runtime.actions import ActionRequest, UsageReport
 from bastion.runtime.config import Settings
+from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.unit_of_work import UnitOfWork
 from bastion.runtime.verdicts import GuardVerdict, Reason, Verdict
 from bastion.storage import Database
@@ -84,7 +84,8 @@ class BudgetPlugin:
         self.paused_retry_after_s = 300.0
         self.cache_ttl_s = 1.0
         self.max_preemptions = 3
-        self._cache: dict[tuple[str, str], tuple[float, store.RunBudget | None]] = {}
+        self.budgets: TtlCache[tuple[str, str], store.RunBudget | None] = TtlCache(
+            self._read_budget, self.cache_ttl_s, max_entries=_CACHE_LIMIT)
         self.database: Database | None = None
 
     @hookimpl
@@ -93,6 +94,7 @@ class BudgetPlugin:
         self.thresholds = _thresholds(section.get("thresholds"))
         self.paused_retry_after_s = float(section.get("paused_retry_after_s", 300))
         self.cache_ttl_s = float(section.get("cache_ttl_s", 1.0))
+        self.budgets = TtlCache(self._read_budget, self.cache_ttl_s, max_entries=_CACHE_LIMIT)
         self.max_preemptions = settings.max_preemptions
         self.database = database
 
@@ -114,13 +116,14 @@ class BudgetPlugin:
                             ) -> GuardVerdict | None | Awaitable[GuardVerdict | None]:
         if not request.run_id:
             return None
-        cached = self._cache.get((request.tenant_id, request.run_id))
-        if cached is not None and cached[0] > time.monotonic():
-            return self._judge(cached[1], request)
+        hit, budget = self.budgets.peek((request.tenant_id, request.run_id))
+        if hit:
+            return self._judge(budget, request)
         return self._read_and_judge(request)
 
     async def _read_and_judge(self, request: ActionRequest) -> GuardVerdict | None:
-        return self._judge(await self._budget(request.tenant_id, request.run_id), request)
+        return self._judge(await self.budgets.get((request.tenant_id, request.run_id)),
+                           request)
 
     def _judge(self, budget: store.RunBudget | None,
                request: ActionRequest) -> GuardVerdict | None:
@@ -128,20 +131,11 @@ class BudgetPlugin:
             return None
         return self.judge(budget, request)
 
-    async def _budget(self, tenant_id: str, run_id: str) -> store.RunBudget | None:
-        """The run's budget and spend, read at most every ``cache_ttl_s`` per run and
-        replica (and re-read at once after this replica records a cost for the run)."""
-        key = (tenant_id, run_id)
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
+    async def _read_budget(self, key: tuple[str, str]) -> store.RunBudget | None:
+        """The run's budget and spend (read at most every ``cache_ttl_s`` per run and
+        replica through ``self.budgets``, and at once after this replica records a cost)."""
         assert self.database is not None
-        budget = await asyncio.to_thread(store.get_budget, self.database, tenant_id, run_id)
-        if self.cache_ttl_s > 0:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = (time.monotonic() + self.cache_ttl_s, budget)
-        return budget
+        return await asyncio.to_thread(store.get_budget, self.database, *key)
 
     def judge(self, budget: store.RunBudget, request: ActionRequest) -> GuardVerdict | None:
         total, spent = budget.total_micros or 0, budget.spent_micros
@@ -178,7 +172,7 @@ class BudgetPlugin:
     def bastion_usage_reported(self, report: UsageReport, unit_of_work: UnitOfWork) -> None:
         if not report.run_id:
             return
-        self._cache.pop((report.principal.tenant_id, report.run_id), None)
+        self.budgets.invalidate((report.principal.tenant_id, report.run_id))
         unit_of_work.add(RecordRunCostAndLog(
             tenant_id=report.principal.tenant_id, run_id=report.run_id,
             cost_micros=store.to_micros(report.cost_usd), now=utcnow(),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -37,6 +36,7 @@ from bastion.runtime.config import Settings
 from bastion.runtime.principal import Role
 from bastion.runtime.services import ServiceContext, ServiceRegistration
 from bastion.runtime.unit_of_work import UnitOfWork
+from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.verdicts import Decision, GuardVerdict, Obligation, Reason, Verdict
 from bastion.storage import Database
 from bastion.storage import deliberations as store
@@ -58,7 +58,7 @@ class DeliberationPlugin:
         self.cache_ttl_s = 1.0
         self.hash_key = b""
         self.database: Database | None = None
-        self._settings: dict[str, tuple[float, scoring.Settings]] = {}
+        self._settings: TtlCache[str, scoring.Settings] = TtlCache(self._read_settings, 1.0)
         # decision id → (score, text hash), from the guard to bastion_decision_made.
         self._scores: dict[str, tuple[scoring.Score, str]] = {}
 
@@ -66,6 +66,7 @@ class DeliberationPlugin:
     def bastion_configure(self, settings: Settings, database: Database) -> None:
         section = dict(settings.plugin_settings(self.name))
         self.cache_ttl_s = float(section.get("cache_ttl_s", 1.0))
+        self._settings = TtlCache(self._read_settings, self.cache_ttl_s)
         self.hash_key = str(section.get("hash_key", "")).encode()
         scoring_section = {k: v for k, v in section.items() if k not in _CONFIG_ONLY}
         try:
@@ -100,9 +101,9 @@ class DeliberationPlugin:
                             ) -> GuardVerdict | None | Awaitable[GuardVerdict | None]:
         if not self.concerned(request):
             return None
-        cached = self._settings.get(request.tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return self._judge(request, cached[1])
+        hit, settings = self._settings.peek(request.tenant_id)
+        if hit:
+            return self._judge(request, settings)  # type: ignore[arg-type]
         return self._judge_after_loading(request)
 
     async def _judge_after_loading(self, request: ActionRequest) -> GuardVerdict | None:
@@ -110,16 +111,16 @@ class DeliberationPlugin:
 
     async def tenant_settings(self, tenant_id: str) -> scoring.Settings:
         """The tenant's effective settings (read through the per-replica cache)."""
+        return await self._settings.get(tenant_id)
+
+    async def _read_settings(self, tenant_id: str) -> scoring.Settings:
         assert self.database is not None
         overrides = await asyncio.to_thread(store.tenant_overrides, self.database, tenant_id)
-        settings = self.defaults.merged(overrides) if overrides else self.defaults
-        if self.cache_ttl_s > 0:
-            self._settings[tenant_id] = (time.monotonic() + self.cache_ttl_s, settings)
-        return settings
+        return self.defaults.merged(overrides) if overrides else self.defaults
 
     def forget(self, tenant_id: str) -> None:
         """Drops the cached settings of a tenant (after a change on this replica)."""
-        self._settings.pop(tenant_id, None)
+        self._settings.invalidate(tenant_id)
 
     def _judge(self, request: ActionRequest, settings: scoring.Settings) -> GuardVerdict:
         reasoning = request.reasoning

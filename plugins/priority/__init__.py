@@ -17,13 +17,13 @@ and its ledger entry say which units made room. It is not concerned otherwise.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
 
-from bastion.plugins.quota.policy import LimitsCache, QuotaPolicy, TenantLimits, period_of
+from bastion.plugins.quota.policy import QuotaPolicy, TenantLimits, period_of
 from bastion.runtime import hookimpl
 from bastion.runtime.actions import RESOURCES, ActionRequest
 from bastion.runtime.config import Settings
+from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.verdicts import GuardVerdict, Reason, Verdict
 from bastion.storage import Database, GroupCommitter
 from bastion.storage import quotas as quota_store
@@ -31,6 +31,7 @@ from bastion.storage import work as work_store
 from bastion.storage.base import utcnow
 
 DEFAULT_THRESHOLDS = {"memory": 0.85, "gpu": 0.85}
+Pressure = tuple[str, float, float, float]  # (resource, used, limit, threshold)
 
 
 class PriorityPlugin:
@@ -38,13 +39,14 @@ class PriorityPlugin:
 
     def __init__(self) -> None:
         self.policy = QuotaPolicy({})
-        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.limits: TtlCache[str, TenantLimits] = TtlCache(self._read_limits,
+                                                            self.policy.cache_ttl_s)
         self.default_threshold = 0.8
         self.thresholds: dict[str, float] = dict(DEFAULT_THRESHOLDS)
         self.preempt_per_check = 1
         self.pressure_cache_ttl_s = 1.0
         self.max_preemptions = 3
-        self._pressure_cache: dict[str, tuple[float, tuple[str, float, float, float] | None]] = {}
+        self.pressure: TtlCache[str, Pressure | None] = TtlCache(self._read_pressure, 1.0)
         self.database: Database | None = None
         self.committer: GroupCommitter | None = None
 
@@ -54,7 +56,7 @@ class PriorityPlugin:
         section = settings.plugin_settings(self.name)
         # Pressure is measured against the quotas the quota guard enforces.
         self.policy = QuotaPolicy(settings.plugin_settings("quota"))
-        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.limits = TtlCache(self._read_limits, self.policy.cache_ttl_s)
         self.default_threshold = float(section.get("pressure_threshold", 0.8))
         self.thresholds = {**DEFAULT_THRESHOLDS, **{
             k: float(v) for k, v in dict(section.get("pressure_thresholds", {})).items()}}
@@ -63,6 +65,7 @@ class PriorityPlugin:
             raise ValueError(f"plugins.priority.pressure_thresholds: unknown {sorted(unknown)}")
         self.preempt_per_check = int(section.get("preempt_per_check", 1))
         self.pressure_cache_ttl_s = float(section.get("pressure_cache_ttl_s", 1.0))
+        self.pressure = TtlCache(self._read_pressure, self.pressure_cache_ttl_s)
         self.max_preemptions = settings.max_preemptions
         self.database, self.committer = database, committer
 
@@ -73,13 +76,15 @@ class PriorityPlugin:
     @hookimpl
     def bastion_guard_check(self, request: ActionRequest
                             ) -> GuardVerdict | None | Awaitable[GuardVerdict | None]:
-        cached = self._pressure_cache.get(request.tenant_id)
-        if cached is not None and cached[0] > time.monotonic() and cached[1] is None:
+        hit, pressure = self.pressure.peek(request.tenant_id)
+        if hit and pressure is None:
             return None
         return self._check(request)
 
     async def _check(self, request: ActionRequest) -> GuardVerdict | None:
-        pressure = await self._pressure(request.tenant_id)
+        # Pressure is a coarse, slowly changing signal: read from the shared counters at
+        # most every pressure_cache_ttl_s per tenant and replica, not on every Check.
+        pressure = await self.pressure.get(request.tenant_id)
         if pressure is None:
             return None
         resource, used, limit, threshold = pressure
@@ -104,7 +109,7 @@ class PriorityPlugin:
              "threshold": f"{threshold:g}", "units_preempted": ",".join(op.preempted)}),))
 
     async def _would_preempt(self, request: ActionRequest, victims: tuple[int, ...],
-                             pressure: tuple[str, float, float, float]) -> GuardVerdict | None:
+                             pressure: Pressure) -> GuardVerdict | None:
         """Shadow mode: what a preemption would take, preempting nothing."""
         assert self.database is not None
         ids = await asyncio.to_thread(
@@ -125,22 +130,11 @@ class PriorityPlugin:
         """P3 arrivals preempt nothing (run inline, before any task is made)."""
         return request.priority < 3
 
-    async def _pressure(self, tenant_id: str) -> tuple[str, float, float, float] | None:
-        """The resource under the most pressure, if any: read from the shared counters at
-        most every ``pressure_cache_ttl_s`` per tenant and replica (pressure is a coarse,
-        slowly changing signal; reading it on every Check would cost a query each)."""
-        cached = self._pressure_cache.get(tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        pressure = await self._read_pressure(tenant_id)
-        if self.pressure_cache_ttl_s > 0:
-            self._pressure_cache[tenant_id] = (time.monotonic() + self.pressure_cache_ttl_s,
-                                               pressure)
-        return pressure
-
-    async def _read_pressure(self, tenant_id: str) -> tuple[str, float, float, float] | None:
+    async def _read_pressure(self, tenant_id: str) -> Pressure | None:
+        """The resource under the most pressure, if any: (resource, used, limit,
+        threshold)."""
         assert self.database is not None
-        limits = await self._limits(tenant_id)
+        limits = await self.limits.get(tenant_id)
         now = utcnow()
         counters = await asyncio.to_thread(
             quota_store.counters, self.database, tenant_id, ["", period_of("tokens", now)])
@@ -157,12 +151,7 @@ class PriorityPlugin:
                 worst = (fraction, (counter.resource, counter.used, limit, threshold))
         return None if worst is None else worst[1]
 
-    async def _limits(self, tenant_id: str) -> TenantLimits:
-        cached = self.cache.get(tenant_id)
-        if cached is None:
-            assert self.database is not None
-            stored = await asyncio.to_thread(quota_store.tenant_settings, self.database,
-                                             tenant_id)
-            cached = self.policy.limits_for(stored)
-            self.cache.put(tenant_id, cached)
-        return cached
+    async def _read_limits(self, tenant_id: str) -> TenantLimits:
+        assert self.database is not None
+        stored = await asyncio.to_thread(quota_store.tenant_settings, self.database, tenant_id)
+        return self.policy.limits_for(stored)

@@ -24,10 +24,11 @@ from typing import Any
 
 import structlog
 
-from bastion.plugins.quota.policy import KINDS, LimitsCache, QuotaPolicy, TenantLimits, period_of, severity
+from bastion.plugins.quota.policy import KINDS, QuotaPolicy, TenantLimits, period_of, severity
 from bastion.runtime import hookimpl
 from bastion.runtime.actions import ActionRequest, UsageReport
 from bastion.runtime.config import Settings
+from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.unit_of_work import UnitOfWork
 from bastion.runtime.verdicts import Decision, GuardVerdict, Reason, Verdict
 from bastion.storage import Database, GroupCommitter
@@ -46,7 +47,8 @@ class QuotaPlugin:
 
     def __init__(self) -> None:
         self.policy = QuotaPolicy({})
-        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.cache: TtlCache[str, TenantLimits] = TtlCache(self._read_limits,
+                                                           self.policy.cache_ttl_s)
         self.database: Database | None = None
         self.committer: GroupCommitter | None = None
         # decision id → (items asked, outcome), from the guard to bastion_decision_made.
@@ -56,7 +58,7 @@ class QuotaPlugin:
     def bastion_configure(self, settings: Settings, database: Database,
                           committer: GroupCommitter) -> None:
         self.policy = QuotaPolicy(settings.plugin_settings(self.name))
-        self.cache = LimitsCache(self.policy.cache_ttl_s)
+        self.cache = TtlCache(self._read_limits, self.policy.cache_ttl_s)
         self.database, self.committer = database, committer
 
     @staticmethod
@@ -65,14 +67,13 @@ class QuotaPlugin:
         return bool(request.resources) or request.estimated_cost_usd > 0
 
     async def limits(self, tenant_id: str) -> TenantLimits:
-        cached = self.cache.get(tenant_id)
-        if cached is not None:
-            return cached
+        """The tenant's effective limits (read at most every ``cache_ttl_s`` per replica)."""
+        return await self.cache.get(tenant_id)
+
+    async def _read_limits(self, tenant_id: str) -> TenantLimits:
         assert self.database is not None
         stored = await asyncio.to_thread(store.tenant_settings, self.database, tenant_id)
-        limits = self.policy.limits_for(stored)
-        self.cache.put(tenant_id, limits)
-        return limits
+        return self.policy.limits_for(stored)
 
     @hookimpl
     async def bastion_guard_check(self, request: ActionRequest) -> GuardVerdict | None:

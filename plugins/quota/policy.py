@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -115,21 +114,3 @@ def _limit(where: str, resource: str, value: Any) -> float:
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"plugins.quota.{where}: must be a finite number >= 0")
     return number
-
-
-class LimitsCache:
-    """A tenant's effective limits per replica, for ``ttl_s`` seconds."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self._ttl = ttl_s
-        self._entries: dict[str, tuple[float, TenantLimits]] = {}
-
-    def get(self, tenant_id: str) -> TenantLimits | None:
-        entry = self._entries.get(tenant_id)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
-
-    def put(self, tenant_id: str, limits: TenantLimits) -> None:
-        if self._ttl > 0:
-            self._entries[tenant_id] = (time.monotonic() + self._ttl, limits)
