@@ -102,16 +102,24 @@ def _add_timestamp(logger: Any, method_name: str, event_dict: dict[str, Any]) ->
 
 
 def _json_serializer() -> Any:
-    """``json.dumps`` with structlog's fallback for other types, from one encoder
-    (``json.dumps`` builds a new encoder per call when given ``default``)."""
+    """orjson (about a tenth of ``json.dumps``' time for an access line), with structlog's
+    fallback for other types; ``json`` for what orjson does not take (integers beyond 64
+    bits) and for lines with characters outside ASCII, which stay escaped so that a stream
+    with a narrow encoding never loses a line."""
     import json
 
+    import orjson
     from structlog.processors import _json_fallback_handler
 
     encode = json.JSONEncoder(default=_json_fallback_handler).encode
+    options = orjson.OPT_NON_STR_KEYS
 
     def dumps(value: Any, **_: Any) -> str:
-        return encode(value)
+        try:
+            data = orjson.dumps(value, default=_json_fallback_handler, option=options)
+        except TypeError:
+            return encode(value)
+        return data.decode("ascii") if data.isascii() else encode(value)
     return dumps
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,3 +49,16 @@ def test_entry_composition_matches_rfc8785(actor: str, subject: str, sequence: i
         "action_type": "decision", "actor": actor, "subject_id": subject,
         "payload": json.loads(record.payload_json), "parent_hash": "ab" * 32})
     assert canonical_entry(record) == expected
+
+
+def test_values_the_fast_serialiser_would_get_wrong_take_the_exact_path() -> None:
+    # orjson writes NaN as null, 1e16 with an exponent and 2**60 exactly: JCS writes
+    # 1e16 without one and refuses the others.
+    for value in ({"f": 1e16, "g": 1e20}, {"none": None, "x": 0.5},
+                  {"ctl": "\b\f\n\r\t\x00\x1f\x7f\u2028"}, [1.0, -0.0, 2.5e-7]):
+        assert canonical_json(value) == rfc8785.dumps(value).decode(), value
+    for bad in (float("nan"), {"inf": float("inf")}, {"big": 2**60}):
+        with pytest.raises(Exception):
+            rfc8785.dumps(bad)
+        with pytest.raises(Exception):
+            canonical_json(bad)

@@ -1,13 +1,20 @@
 """RFC 8785 (JCS) canonical JSON, fast.
 
 The ``rfc8785`` package is the reference implementation but pure Python (about 47 µs for a
-decision payload here). For the values Bastion records, ``json.dumps`` with sorted keys and
-compact separators produces the same bytes once integral floats are written as integers,
-provided every float is in the range where Python's ``repr`` and ECMAScript's
-``Number.prototype.toString`` agree and no string or key holds characters outside the BMP
-(JCS sorts keys by UTF-16 code units) or lone surrogates. :func:`canonical_json` takes that
-path when it is safe and falls back to ``rfc8785`` otherwise; a property test checks both
-agree on random values.
+decision payload here). For the values Bastion records, a sorted-keys compact serialiser
+produces the same bytes once integral floats are written as integers, provided every float
+is in the range where the serialiser and ECMAScript's ``Number.prototype.toString`` agree
+and no string or key holds characters outside the BMP (JCS sorts keys by UTF-16 code units)
+or lone surrogates. :func:`canonical_json` tries three ways, fastest first:
+
+1. ``orjson`` (sorted keys, integers limited to 53 bits, no datetimes, dataclasses or
+   subclasses): 1.3 µs for a 1.2 kB decision payload against 14.5 µs for ``json.dumps``.
+   Its text is used as is when it is ASCII, holds no ``null`` (orjson writes NaN and
+   infinities as ``null``, which JCS refuses) and no number that may need rewriting;
+2. ``json.dumps`` of a copy with integral floats as integers, when every value is safe;
+3. ``rfc8785`` itself, which also raises the clear errors for values JCS cannot represent.
+
+A property test checks the result equals ``rfc8785``'s on random values.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import re
 from typing import Any
 
+import orjson
 import rfc8785
 
 # Python's repr uses exponents from 1e16 up and below 1e-4; ECMAScript from 1e21 and below
@@ -89,14 +97,22 @@ def _dumps(value: Any) -> str:
                       allow_nan=False)
 
 
+_ORJSON_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+                   | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
 def canonical_json(value: Any) -> str:
     """The RFC 8785 canonical serialisation of ``value`` as text."""
     try:
-        text = _dumps(value)
-    except (TypeError, ValueError):
-        return rfc8785.dumps(value).decode()  # raises its own clear error for bad values
-    if text.isascii() and not (("." in text or "e" in text) and _maybe_float(text)):
-        return text  # no floats to rewrite, no characters outside ASCII
+        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError: a type, key or integer it will not take
+        pass
+    else:
+        if data.isascii() and b"null" not in data:
+            text = data.decode("ascii")
+            if not (("." in text or "e" in text) and _maybe_float(text)):
+                return text  # no floats to rewrite, no characters outside ASCII
     try:
         return _dumps(_prepare(value))
     except _Unsafe:
