@@ -85,6 +85,10 @@ class LedgerAppend:
         cursor = conn.connection.cursor()  # the driver's cursor: see _DRIVER_SQL
         sql = _DRIVER_SQL[conn.dialect.name]
         heads = _HEADS.setdefault(conn.engine, {})
+        # One tenant (the common batch) with a cached head: lock and insert in one statement.
+        # Several: the locks one by one in sorted order, so committers cannot deadlock.
+        one_tenant = len(by_tenant) == 1 and sql.insert_locked is not None
+        lock_in_insert = False
         try:
             # Sorted, so two committers locking several tenants cannot deadlock.
             for op in ops:
@@ -98,6 +102,9 @@ class LedgerAppend:
                 cached = heads.get(tenant_id)
                 if cached is None:
                     sequence, parent_hash = _lock_head(cursor, sql, tenant_id)
+                elif one_tenant:
+                    lock_in_insert = True  # the insert takes the lock (below)
+                    sequence, parent_hash = cached
                 else:
                     _lock(cursor, sql, tenant_id)
                     sequence, parent_hash = cached
@@ -113,7 +120,13 @@ class LedgerAppend:
             # One statement for the batch: each statement the driver runs releases the GIL
             # and must win it back from the busy event loop, so a statement per row (what
             # executemany does on SQLite) multiplies the committer's waits.
-            sql.insert(cursor, records)
+            if lock_in_insert:
+                # Lock and insert in one statement: a round trip less per batch (the lock
+                # statement was ~16% of the committer's time with the admission guards).
+                assert sql.insert_locked is not None
+                sql.insert_locked(cursor, records, _lock_key(records[0].tenant_id))
+            else:
+                sql.insert(cursor, records)
         except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
             # Another process appended since this one's cached head (unique tenant+sequence):
             # forget the heads and run the batch again, reading them under the lock.
@@ -164,6 +177,8 @@ class _DriverSql(NamedTuple):
     lock: str | None
     head: str
     insert: Callable[[Any, Sequence[LedgerRecord]], None]
+    # The insert taking one tenant's lock first (``None`` where ``lock`` is).
+    insert_locked: Callable[[Any, Sequence[LedgerRecord], str], None] | None = None
 
 
 _ROWS_PER_INSERT = 500  # 5,000 parameters: within SQLite's limit
@@ -182,6 +197,15 @@ _POSTGRES_INSERT = (
     "%b::text[], %b::text[], %b::text[], %b::text[])")
 
 
+# The lock in a materialised CTE joined with the rows: the plan scans it first (a nested
+# loop with the CTE outside), so the lock is held before any row is inserted.
+_POSTGRES_LOCKED_INSERT = (
+    "WITH tenant_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(%b::text, "
+    f"0))) INSERT INTO ledger_entries ({_COLUMNS}) SELECT rows.* FROM tenant_lock, unnest("
+    "%b::text[], %b::bigint[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
+    "%b::text[], %b::text[], %b::text[], %b::text[]) AS rows")
+
+
 def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
     for start in range(0, len(records), _ROWS_PER_INSERT):
         chunk = records[start:start + _ROWS_PER_INSERT]
@@ -194,6 +218,10 @@ def _postgres_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
     cursor.execute(_POSTGRES_INSERT, [list(column) for column in zip(*records)])
 
 
+def _postgres_locked_insert(cursor: Any, records: Sequence[LedgerRecord], key: str) -> None:
+    cursor.execute(_POSTGRES_LOCKED_INSERT, [key, *(list(column) for column in zip(*records))])
+
+
 _DRIVER_SQL = {
     "sqlite": _DriverSql(
         lock=None,
@@ -204,13 +232,17 @@ _DRIVER_SQL = {
         lock="SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
         head="SELECT sequence, entry_hash FROM ledger_entries WHERE tenant_id = %s "
              "ORDER BY sequence DESC LIMIT 1",
-        insert=_postgres_insert),
+        insert=_postgres_insert, insert_locked=_postgres_locked_insert),
 }
+
+
+def _lock_key(tenant_id: str) -> str:
+    return "bastion.ledger:" + tenant_id
 
 
 def _lock(cursor: Any, sql: _DriverSql, tenant_id: str) -> None:
     if sql.lock is not None:
-        cursor.execute(sql.lock, ("bastion.ledger:" + tenant_id,))
+        cursor.execute(sql.lock, (_lock_key(tenant_id),))
 
 
 def _lock_head(cursor: Any, sql: _DriverSql, tenant_id: str) -> tuple[int, str]:
