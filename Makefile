@@ -15,7 +15,7 @@ $(PY):
 
 EXAMPLE_STAMP := $(VENV)/.installed-example
 
-$(STAMP): $(PY) pyproject.toml
+$(STAMP): $(PY) pyproject.toml plugins/deliberation/_tokens.c
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

@@ -34,6 +34,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+try:  # the C tokeniser of ASCII texts, built with the package (_tokens.c)
+    from bastion.plugins.deliberation._tokens import scan as _native_scan
+except ImportError:  # pragma: no cover - a build without a C compiler: the Python path
+    _native_scan = None
+
 DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
     "step": ("first", "firstly", "second", "secondly", "third", "then", "next", "after that",
              "afterwards", "finally", "lastly", "because", "since", "therefore", "thus",
@@ -155,18 +160,6 @@ class _Phrases:
         return not self.words.isdisjoint(present) or any(
             p in joined for p in self._candidates(present))
 
-    def starts(self, words: Sequence[str]) -> bool:
-        if not words:
-            return False
-        first = words[0]
-        if first in self.words:
-            return True
-        group = self.by_first.get(first)
-        if group is None:
-            return False
-        head = " " + " ".join(words) + " "
-        return any(head.startswith(p) for p in group)
-
 
 class _Matcher:
     """Compiled marker lists of one Settings (built once per settings, cached)."""
@@ -237,30 +230,46 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
-def score(text: str, goal: str, phase: str, thinking_tokens: int,
-          settings: Settings) -> Score:
-    """Scores ``text`` (SPEC G1); ``thinking_tokens`` 0 means "count them"."""
-    m = _matcher(settings)
-    parts = segments(text.lower())
+def _scan_python(low: str, step_words: frozenset[str],
+                 step_firsts: Mapping[str, tuple[str, ...]], goal_words: set[str],
+                 head_words: int) -> tuple[int, int, int, set[str], str]:
+    """The tokenisation ``score`` needs, of lower-case ``low``: (reasoning steps, their
+    total characters, off-topic segments, the set of words, the words space-joined with a
+    space at each end). The C module ``_tokens`` computes the same for ASCII texts."""
+    parts = segments(low)
     # One tokenisation; the markers are set lookups and substring counts over it (C
     # speed), not a regular expression per marker list.
     seg_words = segment_words(parts)
     words = list(chain.from_iterable(seg_words))
-    present = set(words)
-    joined = " " + " ".join(words) + " "
-
-    step_words, step_firsts, starts = m.step.words, m.step.by_first, m.step.starts
     steps = [part for part, part_words in zip(parts, seg_words)
              if (part_words and (part_words[0] in step_words or (
-                 part_words[0] in step_firsts and starts(part_words[:_HEAD_WORDS]))))
+                 part_words[0] in step_firsts and _starts_with_phrase(
+                     part_words[:head_words], step_firsts[part_words[0]]))))
              or (part[0] in _LIST_STARTS and _LIST_ITEM.match(part))]
-    detailed = bool(steps) and sum(len(s) for s in steps) / len(steps) > 50
-    depth = min(1.0, len(steps) / 5 * 0.5 + 0.2 * m.conclusion.found(present, joined)
-                + 0.2 * m.justification.found(present, joined) + 0.1 * detailed)
-
-    goal_words = keywords(goal)
     off_topic = sum(1 for part_words in seg_words if goal_words.isdisjoint(part_words)) \
         if goal_words else 0
+    return (len(steps), sum(len(s) for s in steps), off_topic, set(words),
+            " " + " ".join(words) + " ")
+
+
+def _starts_with_phrase(words: Sequence[str], phrases: Sequence[str]) -> bool:
+    """Whether ``words`` begin with one of ``phrases`` (each " word word ")."""
+    head = " " + " ".join(words) + " "
+    return any(head.startswith(p) for p in phrases)
+
+
+def score(text: str, goal: str, phase: str, thinking_tokens: int,
+          settings: Settings) -> Score:
+    """Scores ``text`` (SPEC G1); ``thinking_tokens`` 0 means "count them"."""
+    m = _matcher(settings)
+    low = text.lower()
+    goal_words = keywords(goal)
+    scan = _native_scan if _native_scan is not None and low.isascii() else _scan_python
+    steps, step_chars, off_topic, present, joined = scan(
+        low, m.step.words, m.step.by_first, goal_words, _HEAD_WORDS)
+    detailed = steps > 0 and step_chars / steps > 50
+    depth = min(1.0, steps / 5 * 0.5 + 0.2 * m.conclusion.found(present, joined)
+                + 0.2 * m.justification.found(present, joined) + 0.1 * detailed)
     issues = m.issues.count(present, joined)
     coherence = max(0.0, 1.0 - 0.15 * issues - 0.1 * off_topic)
 
@@ -274,7 +283,7 @@ def score(text: str, goal: str, phase: str, thinking_tokens: int,
     tokens = thinking_tokens or estimate_tokens(text)
     dims = {"depth": depth, "coherence": coherence, "relevance": relevance}
     return Score(depth=round(depth, 6), coherence=round(coherence, 6),
-                 relevance=round(relevance, 6), overall=round(overall, 6), steps=len(steps),
+                 relevance=round(relevance, 6), overall=round(overall, 6), steps=steps,
                  logical_issues=issues, off_topic_segments=off_topic, thinking_tokens=tokens,
                  recommendation=recommend(dims, overall, tokens, settings))
 
