@@ -60,17 +60,35 @@ def action_from_check(req: guard_service_pb2.CheckRequest, principal: Principal,
 
 
 def guard_result_to_pb(result: GuardResult) -> decision_pb2.GuardResult:
-    pb = decision_pb2.GuardResult(
-        guard=result.guard, verdict=_VERDICT_TO_PB[result.verdict],
-        reasons=[decision_pb2.Reason(guard=r.guard, code=r.code, message=r.message,
-                                     details=r.details) for r in result.reasons],
-        obligations=[decision_pb2.Obligation(guard=o.guard, code=o.code, params=o.params)
-                     for o in result.obligations],
-        scores=result.scores, shadow=result.shadow, duration_us=result.duration_us,
-        policy_ids=_policy_ids(result))
+    pb = decision_pb2.GuardResult()
+    _fill_guard_result(pb, result)
+    return pb
+
+
+# The fill_* functions write into a message in place: a message passed to a constructor or
+# a repeated field is copied, which cost half of a judged decision's conversion.
+def _fill_guard_result(pb: decision_pb2.GuardResult, result: GuardResult) -> None:
+    pb.guard = result.guard
+    pb.verdict = _VERDICT_TO_PB[result.verdict]
+    for reason in result.reasons:
+        r_pb = pb.reasons.add()
+        r_pb.guard, r_pb.code, r_pb.message = reason.guard, reason.code, reason.message
+        if reason.details:
+            r_pb.details.update(reason.details)
+    for obligation in result.obligations:
+        o_pb = pb.obligations.add()
+        o_pb.guard, o_pb.code = obligation.guard, obligation.code
+        if obligation.params:
+            o_pb.params.update(obligation.params)
+    if result.scores:
+        pb.scores.update(result.scores)
+    pb.shadow = result.shadow
+    pb.duration_us = result.duration_us
+    policy_ids = _policy_ids(result)
+    if policy_ids:
+        pb.policy_ids.extend(policy_ids)
     if result.retry_after_s is not None:
         pb.retry_after.FromMilliseconds(int(result.retry_after_s * 1000))
-    return pb
 
 
 def _policy_ids(result: GuardResult) -> list[str]:
@@ -79,15 +97,27 @@ def _policy_ids(result: GuardResult) -> list[str]:
 
 
 def decision_to_pb(decision: Decision) -> decision_pb2.Decision:
-    pb = decision_pb2.Decision(
-        decision_id=decision.decision_id, verdict=_VERDICT_TO_PB[decision.verdict],
-        action=decision.action,
-        guard_results=[guard_result_to_pb(g) for g in decision.guard_results],
-        shadow_results=[guard_result_to_pb(g) for g in decision.shadow_results],
-        reasons=[decision_pb2.Reason(guard=r.guard, code=r.code, message=r.message,
-                                     details=r.details) for r in decision.reasons],
-        obligations=[decision_pb2.Obligation(guard=o.guard, code=o.code, params=o.params)
-                     for o in decision.obligations])
+    pb = decision_pb2.Decision()
+    fill_decision(pb, decision)
+    return pb
+
+
+def fill_decision(pb: decision_pb2.Decision, decision: Decision) -> None:
+    """Writes ``decision`` into ``pb`` (a response's ``decision`` field, say)."""
+    pb.decision_id = decision.decision_id
+    pb.verdict = _VERDICT_TO_PB[decision.verdict]
+    pb.action = decision.action
+    for result in decision.guard_results:
+        _fill_guard_result(pb.guard_results.add(), result)
+    for result in decision.shadow_results:
+        _fill_guard_result(pb.shadow_results.add(), result)
+    # The merged reasons and obligations (Decision.reasons, .obligations), copied from the
+    # enforced results just built: a copy in C is cheaper than building each again.
+    for result_pb in pb.guard_results:
+        if result_pb.reasons:
+            pb.reasons.extend(result_pb.reasons)
+        if result_pb.obligations:
+            pb.obligations.extend(result_pb.obligations)
     if decision.retry_after_s is not None:
         pb.retry_after.FromMilliseconds(int(decision.retry_after_s * 1000))
     if decision.ledger_entry is not None:
@@ -97,7 +127,6 @@ def decision_to_pb(decision: Decision) -> decision_pb2.Decision:
     since_epoch = decision.decided_at - _EPOCH
     pb.decided_at.seconds = since_epoch.days * 86400 + since_epoch.seconds
     pb.decided_at.nanos = since_epoch.microseconds * 1000
-    return pb
 
 
 def decision_as_any(decision: Decision) -> any_pb2.Any:

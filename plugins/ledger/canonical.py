@@ -82,14 +82,18 @@ def _prepare(value: Any) -> Any:
 
 
 # Integral floats print as "1.0" (then a delimiter or the end) and large or tiny ones with an
-# exponent ("1e-05", "1.5e+16"): the only numbers that need rewriting. A match inside a
-# string is a false positive, which only costs the slower exact path.
-_NEEDS_CARE = re.compile(r"\d\.0(?:[,\]}]|$)|\de[-+]\d")
+# exponent ("1e-7", "1.5e+16"): the only numbers that need rewriting. A hit inside a string
+# is a false positive, which only costs the slower exact path.
+_INTEGRAL = re.compile(r"\.0(?:[,\]}]|\Z)")  # a literal prefix: sre scans for it in C
+_EXPONENT = re.compile(r"\de[-+]\d")
 
 
 def _maybe_float(text: str) -> bool:
-    # Substring tests run in C; the regex only when one of them hits.
-    return (".0" in text or "e-" in text or "e+" in text) and bool(_NEEDS_CARE.search(text))
+    # ~0.6 µs per kilobyte each; the one regular expression this replaced (starting with
+    # \d, tried at every digit) cost ~8-10 µs, most of a decision's canonicalisation.
+    if _INTEGRAL.search(text) is not None:
+        return True
+    return ("e-" in text or "e+" in text) and _EXPONENT.search(text) is not None
 
 
 def _dumps(value: Any) -> str:

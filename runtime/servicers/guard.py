@@ -39,7 +39,9 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
         action = converters.action_from_check(request, current_principal(), self._settings,
                                               decision_id=new_id("dec"))
         decision, _ = await self._lifecycle.decide(action)
-        return pb.CheckResponse(decision=converters.decision_to_pb(decision))
+        response = pb.CheckResponse()
+        converters.fill_decision(response.decision, decision)  # no copy of a built message
+        return response
 
     async def CheckStream(self, requests: AsyncIterator[pb.CheckStreamRequest],
                           context: grpc.aio.ServicerContext
@@ -74,8 +76,9 @@ class GuardServicer(guard_service_pb2_grpc.GuardServiceServicer):
         except Exception as error:  # noqa: BLE001 - answered on the stream
             return pb.CheckStreamResponse(request_id=request_id,
                                           error=_stream_error(error, request_id))
-        return pb.CheckStreamResponse(request_id=request_id,
-                                      decision=converters.decision_to_pb(decision))
+        response = pb.CheckStreamResponse(request_id=request_id)
+        converters.fill_decision(response.decision, decision)
+        return response
 
     async def Report(self, request: pb.ReportRequest,
                      context: grpc.aio.ServicerContext) -> pb.ReportResponse:
