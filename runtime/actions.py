@@ -57,6 +57,14 @@ class ActionRequest:
     # Their verdicts are recorded, never enforced; a guard with side effects (reserving,
     # preempting) that finds its name here must only report what it would have done.
     shadow_guards: frozenset[str] = frozenset()
+    # 0 for a request's first decision. The lifecycle decides again (revision 1) when a
+    # write staged on an optimistic guard answer is withdrawn at commit (Lifecycle.decide);
+    # a guard that answers optimistically must decide for certain when this is not 0.
+    revision: int = 0
+    # Per-request state of plugins, from their guard to their decision hook, keyed by the
+    # plugin's name. It lives as long as the request: nothing is left behind when a request
+    # fails in between, and a decision revised at commit finds it again.
+    scratch: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tenant_id(self) -> str:

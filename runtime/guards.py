@@ -79,14 +79,16 @@ class GuardPipeline:
     def names(self) -> list[str]:
         return [g.name for g in self._guards]
 
-    async def evaluate(self, request: ActionRequest) -> tuple[list[GuardResult],
-                                                                list[GuardResult]]:
-        """Returns (enforcing results, shadow results) of the guards that were concerned.
+    async def evaluate(self, request: ActionRequest, only: str | None = None
+                       ) -> tuple[list[GuardResult], list[GuardResult]]:
+        """Returns (enforcing results, shadow results) of the guards that were concerned
+        (``only``: of that guard alone).
 
         Inline guards answer first, synchronously; an inline guard that returns an
         awaitable (it must wait: a cache miss) joins the others, which run concurrently.
         """
-        guards = [g for g in self._guards if _concerned(g, request)]
+        guards = [g for g in self._guards
+                  if (only is None or g.name == only) and _concerned(g, request)]
         if not guards:
             return [], []
         outcomes: list[GuardResult | None] = []

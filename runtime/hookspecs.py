@@ -138,6 +138,10 @@ def bastion_decision_made(request: ActionRequest, decision: Decision,
         only once that transaction is durable. The ledger plugin appends here.
 
     Every implementation is called; an exception fails the request (nothing is committed).
+    When an optimistic guard's conditional write does not hold at commit, nothing staged
+    here is written and this hook is called again with the revised decision and a fresh
+    unit of work: stage writes from the arguments alone, and keep a guard's per-request
+    state in ``request.scratch`` rather than consuming it here.
     """
 
 

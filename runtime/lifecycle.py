@@ -22,8 +22,8 @@ from bastion.runtime.guard_modes import GuardModes
 from bastion.runtime.guards import GuardPipeline
 from bastion.runtime.telemetry import EntryType, TelemetryBuffer
 from bastion.runtime.unit_of_work import UnitOfWork
-from bastion.runtime.verdicts import Decision, Verdict, combine
-from bastion.storage import GroupCommitter
+from bastion.runtime.verdicts import Decision, GuardResult, Verdict, combine
+from bastion.storage import GroupCommitter, Withdrawn
 from bastion.storage.reports import InsertUsageReport
 
 T = TypeVar("T")
@@ -75,15 +75,20 @@ class Lifecycle:
         if self._observe_started:
             self._observe(self._hook.bastion_request_started, request=request)
         enforced, shadow = await self._guards.evaluate(request)
-        verdict, retry_after = combine(enforced)
-        decision = Decision(
-            decision_id=request.decision_id, action=request.action, verdict=verdict,
-            guard_results=tuple(enforced), shadow_results=tuple(shadow),
-            decided_at=dt.datetime.now(dt.timezone.utc), retry_after_s=retry_after)
-        uow = UnitOfWork()
-        result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
-        self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
-        await self._committer.commit_async(uow.ops)
+        decision, result, uow = self._conclude(request, enforced, shadow, execute)
+        try:
+            await self._committer.commit_async(uow.ops)
+        except Withdrawn as withdrawn:
+            # A guard answered optimistically (the quota guard: its reservation was staged
+            # in this transaction) and the answer did not hold: nothing was written. Ask
+            # that guard again, for certain, and decide again (once: revision 1 guards
+            # answer for certain).
+            if request.revision:
+                raise
+            request = dataclasses.replace(request, revision=1)
+            enforced = await self._ask_again(request, enforced, withdrawn.guard)
+            decision, result, uow = self._conclude(request, enforced, shadow, execute)
+            await self._committer.commit_async(uow.ops)
         if self._telemetry is not None:
             # The decision object itself: the flusher thread serialises it, not this call.
             self._telemetry.record(request.tenant_id, EntryType.GUARDIAN_DECISION, "runtime",
@@ -93,6 +98,27 @@ class Lifecycle:
             self._observe(self._hook.bastion_request_finished, request=request,
                           decision=decision, duration_s=time.perf_counter() - started)
         return decision, result
+
+    def _conclude(self, request: ActionRequest, enforced: list[GuardResult],
+                  shadow: list[GuardResult], execute: Callable[[UnitOfWork], T] | None
+                  ) -> tuple[Decision, T | None, UnitOfWork]:
+        """The decision from the guards' results, with every write it stages."""
+        verdict, retry_after = combine(enforced)
+        decision = Decision(
+            decision_id=request.decision_id, action=request.action, verdict=verdict,
+            guard_results=tuple(enforced), shadow_results=tuple(shadow),
+            decided_at=dt.datetime.now(dt.timezone.utc), retry_after_s=retry_after)
+        uow = UnitOfWork()
+        result = execute(uow) if execute is not None and verdict is Verdict.ALLOW else None
+        self._hook.bastion_decision_made(request=request, decision=decision, unit_of_work=uow)
+        return decision, result, uow
+
+    async def _ask_again(self, request: ActionRequest, enforced: list[GuardResult],
+                         guard: str) -> list[GuardResult]:
+        """``enforced`` with ``guard``'s result replaced by its answer to ``request``."""
+        answer, _ = await self._guards.evaluate(request, only=guard)
+        at = next((i for i, r in enumerate(enforced) if r.guard == guard), len(enforced))
+        return [*enforced[:at], *answer, *enforced[at + 1:]]
 
     async def report(self, report: UsageReport) -> None:
         """Records actual usage; never refused for budget or quota reasons (SPEC G3)."""

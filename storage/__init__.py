@@ -7,6 +7,6 @@ a SQLAlchemy session across calls and never see one in their hook arguments.
 
 from bastion.storage.base import Base
 from bastion.storage.database import Database, StorageUnavailable
-from bastion.storage.group_commit import GroupCommitter, WriteOp
+from bastion.storage.group_commit import GroupCommitter, Withdrawn, WriteOp
 
-__all__ = ["Base", "Database", "GroupCommitter", "StorageUnavailable", "WriteOp"]
+__all__ = ["Base", "Database", "GroupCommitter", "StorageUnavailable", "Withdrawn", "WriteOp"]

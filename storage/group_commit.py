@@ -24,7 +24,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import structlog
 from sqlalchemy import Connection
@@ -51,9 +51,31 @@ class WriteOp(Protocol):
     def apply_all(cls, conn: Connection, ops: Sequence["WriteOp"]) -> None: ...
 
 
+class ConditionalOp(WriteOp, Protocol):
+    """An op staged on an optimistic answer, which may find at commit that the answer does
+    not hold. A class whose ``may_withdraw`` is true sets ``withdrawn`` on such ops in its
+    ``apply_all`` (writing nothing for them); the committer then applies none of the
+    request's later ops and raises :class:`Withdrawn` to it, naming ``guard``. Such classes
+    must come first (the lowest ``apply_order``) among the ops of the requests using them.
+    """
+
+    may_withdraw: ClassVar[bool]
+    withdrawn: bool
+    guard: str
+
+
 class RetryBatch(Exception):
     """Raised by an op's ``apply_all`` when the whole batch must run again from the start
     (an optimistic read turned out stale): the transaction is rolled back and retried."""
+
+
+class Withdrawn(Exception):
+    """Nothing of the request was written: one of its ops (:class:`ConditionalOp`), staged
+    on an optimistic answer of ``guard``, did not hold at commit."""
+
+    def __init__(self, guard: str) -> None:
+        super().__init__(f"withdrawn at commit: the {guard} guard's answer did not hold")
+        self.guard = guard
 
 
 _MAX_ATTEMPTS = 8
@@ -96,6 +118,30 @@ class _Pending:
         self.loop = loop
         self.future = future
         self.done = threading.Event() if future is None else None
+
+
+def _apply_conditionally(conn: Connection, batch: list[_Pending],
+                         by_class: dict[type, list[WriteOp]], ordered: list[type]
+                         ) -> tuple[dict[type, list[WriteOp]], dict[_Pending, Any]]:
+    """Applies the batch as :meth:`GroupCommitter._apply` does, leaving out every later op
+    of a request one of whose :class:`ConditionalOp` withdrew. Returns the ops applied by
+    class, and the withdrawn requests with the op that withdrew each."""
+    owner = {id(op): pending for pending in batch for op in pending.ops}
+    withdrawn: dict[_Pending, Any] = {}
+    applied: dict[type, list[WriteOp]] = {}
+    for op_class in ordered:
+        ops = by_class[op_class]
+        if withdrawn:
+            ops = [op for op in ops if owner[id(op)] not in withdrawn]
+        if not ops:
+            continue
+        op_class.apply_all(conn, ops)
+        applied[op_class] = ops
+        if getattr(op_class, "may_withdraw", False):
+            for op in ops:
+                if op.withdrawn:  # type: ignore[attr-defined]
+                    withdrawn[owner[id(op)]] = op
+    return applied, withdrawn
 
 
 def _release(batch: list[_Pending]) -> None:
@@ -289,12 +335,18 @@ class GroupCommitter:
             for op in pending.ops:
                 by_class[type(op)].append(op)
         ordered = sorted(by_class, key=lambda c: c.apply_order)
+        conditional = any(getattr(c, "may_withdraw", False) for c in ordered)
         for _ in range(_MAX_ATTEMPTS):
             conn = self._writer()
+            applied, withdrawn = by_class, {}
             try:
                 with translate_errors(), conn.begin():
-                    for op_class in ordered:
-                        op_class.apply_all(conn, by_class[op_class])
+                    if conditional:
+                        applied, withdrawn = _apply_conditionally(conn, batch, by_class,
+                                                                  ordered)
+                    else:
+                        for op_class in ordered:
+                            op_class.apply_all(conn, by_class[op_class])
             except RetryBatch:
                 notify(by_class, "rolled_back")
                 continue
@@ -302,7 +354,9 @@ class GroupCommitter:
                 notify(by_class, "rolled_back")
                 self._drop_writer()  # a failed connection is not reused
                 raise
-            notify(by_class, "committed")
+            notify(applied, "committed")
+            for pending, op in withdrawn.items():
+                pending.error = Withdrawn(op.guard)
             return
         raise StorageUnavailable("write contention: batch retried too often")
 

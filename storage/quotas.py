@@ -215,8 +215,9 @@ class ReserveOutcome:
 class QuotaReserve:
     """Reserves every item of one decision atomically (all or none), or explains why not.
 
-    Committed by the group committer ahead of the decision (the guard awaits it), so the
-    grant is durable and counted before anyone is told ALLOW. A batch reads the counters
+    Committed by the group committer either ahead of the decision (the guard awaits it) or,
+    optimistic, first in the decision's own transaction; either way the grant is durable
+    and counted before anyone is told ALLOW. A batch reads the counters
     it touches once, locked (``FOR UPDATE`` in key order on PostgreSQL, so replicas queue
     on the rows and never deadlock; SQLite has one writer), decides every op of the batch
     in order in memory, and writes each changed counter once: a few statements per batch
@@ -224,14 +225,23 @@ class QuotaReserve:
     """
 
     apply_order: ClassVar[int] = 5
+    # An optimistic op (staged with an ALLOW decision, see the quota plugin) is applied in
+    # the decision's own transaction and withdraws the request when it is not a plain grant.
+    may_withdraw: ClassVar[bool] = True
+    guard = "quota"
 
     def __init__(self, *, tenant_id: str, decision_id: str, run_id: str, task_id: str,
                  items: Sequence[ReserveItem], now: dt.datetime,
-                 throttle_until: dt.datetime) -> None:
+                 throttle_until: dt.datetime, optimistic: bool = False) -> None:
+        """:param optimistic: grant only within the limit (no burst) and below the
+            throttle threshold, with no throttle in force; otherwise write nothing and set
+            ``withdrawn`` (the lifecycle then asks the guard again, for certain)."""
         self.tenant_id, self.decision_id = tenant_id, decision_id
         self.run_id, self.task_id = run_id, task_id
         self.items, self.now, self.throttle_until = items, now, throttle_until
+        self.optimistic = optimistic
         self.outcome = ReserveOutcome()
+        self.withdrawn = False
 
     @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["QuotaReserve"]) -> None:
@@ -243,6 +253,7 @@ class QuotaReserve:
             changed: set[tuple[str, str, str]] = set()
             for op in ops:
                 op.outcome = ReserveOutcome()  # a retried batch starts again
+                op.withdrawn = False
                 op._decide(counters, changed)
             rows = [(op.tenant_id, op.decision_id, i.resource, i.period, float(i.amount),
                      op.run_id, op.task_id, op.now)
@@ -258,6 +269,9 @@ class QuotaReserve:
         for item in self.items:
             key = (self.tenant_id, item.resource, item.period)
             used, until = counters[key]
+            if self.optimistic and not self._plain_grant(item, used, until):
+                self.withdrawn = True  # nothing written; the guard decides again
+                return
             if until is not None and until > self.now:
                 self._refuse(item, used, until)
                 return
@@ -273,6 +287,13 @@ class QuotaReserve:
                 self.outcome.throttles_started.append(item.resource)
             changed.add(key)
         self.outcome.granted = True
+
+    def _plain_grant(self, item: ReserveItem, used: float, until: dt.datetime | None) -> bool:
+        """Granting ``item`` needs no explanation: no throttle in force, within the limit
+        (no burst) and below the throttle threshold (no throttle starts)."""
+        after = used + item.amount
+        return ((until is None or until <= self.now) and after <= item.limit
+                and after < item.throttle_at)
 
     def _refuse(self, item: ReserveItem, used: float, until: dt.datetime | None) -> None:
         self.outcome.refused = item

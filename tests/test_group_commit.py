@@ -111,3 +111,38 @@ def test_the_linger_ends_once_the_recent_batch_size_has_queued(two_processes) ->
     started = time.perf_counter()
     assert committer._gather(batch) is False
     assert len(batch) == 4 and time.perf_counter() - started < 10
+
+
+class _Gate:
+    """A conditional op that holds when ``ok``."""
+
+    apply_order: ClassVar[int] = 1
+    may_withdraw: ClassVar[bool] = True
+    guard = "gate"
+
+    def __init__(self, ok: bool) -> None:
+        self.ok, self.withdrawn = ok, False
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["_Gate"]) -> None:
+        for op in ops:
+            op.withdrawn = not op.ok
+
+
+def test_a_withdrawn_request_writes_nothing_and_its_batch_commits(two_processes) -> None:  # type: ignore[no-untyped-def]
+    from bastion.storage import Withdrawn
+
+    one, _, db = two_processes
+    held_append, failed_append = _append("tnt_g", 1), _append("tnt_g", 2)
+    held = _Pending([_Gate(True), held_append])
+    failed = _Pending([_Gate(False), failed_append])
+    plain = _Pending([_append("tnt_g", 3)])
+    one.apply_batch([held, failed, plain])
+    assert held.error is None and plain.error is None
+    assert isinstance(failed.error, Withdrawn) and failed.error.guard == "gate"
+    # The withdrawn request's ledger append was never applied: the chain has no gap, and
+    # it was told nothing was appended.
+    records = list(store.iter_entries(db, "tnt_g", from_sequence=1, limit=10))
+    assert [(r.sequence, r.subject_id) for r in records] == [(1, "s1"), (2, "s3")]
+    assert verify(records, SEALER, None).overall_ok
+    assert held_append.record is not None and failed_append.record is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
 
 import grpc
 import pytest
@@ -213,3 +215,93 @@ def test_in_shadow_mode_the_quota_guard_reports_and_reserves_nothing(database_ur
                 ("quota", DENY, True)]
             assert check(agent, resources={"tokens": 5}).verdict == ALLOW
             assert usage(admin)["tokens"] == 0
+
+
+def _ledgered(admin) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(decision id, verdict) of every decision in the tenant's ledger (admin calls are
+    decisions too), in order."""
+    from bastion.v1 import ledger_service_pb2 as lpb
+
+    entries = admin.ledger.List(lpb.LedgerServiceListRequest(action_type="decision"),
+                                metadata=admin.metadata).entries
+    return [(e.subject_id, json.loads(e.payload_json)["decision"]["verdict"]) for e in entries]
+
+
+def test_a_plain_grant_commits_once_with_its_decision(agent, admin, server) -> None:  # type: ignore[no-untyped-def]
+    # Optimistic (the default): the reservation is decided in the decision's transaction.
+    set_quota(admin, limits={"tokens": 100})
+    committer = server.server.committer
+    before = committer.requests
+    assert check(agent, resources={"tokens": 10}).verdict == ALLOW
+    assert committer.requests - before == 1
+    assert usage(admin)["tokens"] == 10
+
+
+def test_a_grant_that_does_not_hold_at_commit_is_decided_again(agent, admin, server) -> None:  # type: ignore[no-untyped-def]
+    from bastion.v1 import deliberation_service_pb2 as dpb
+    from bastion.v1 import deliberation_service_pb2_grpc
+
+    set_quota(admin, limits={"tokens": 100})
+    first = check(agent, resources={"tokens": 60})
+    committer = server.server.committer
+    before = committer.requests
+    reasoning = gpb.Reasoning(  # scored "pass": the deliberation guard allows it
+        text="First, check that release 4.2 passed CI because errors show up there first. "
+             "Then ship release 4.2 to production with make deploy. Next, watch the "
+             "production health endpoint of the release. Finally, I will roll back release "
+             "4.2 if the production error rate rises.",
+        goal="ship release 4.2 to production", phase="deploy")
+    refused = check(agent, resources={"tokens": 50}, run_id="run-r", reasoning=reasoning)
+    # Three commits: the optimistic attempt (withdrawn, nothing written), the reservation
+    # asked again for certain (refused), the revised decision.
+    assert committer.requests - before == 3
+    assert refused.verdict == DENY
+    assert quota_reasons(refused) == [("quota_exceeded", {
+        "resource": "tokens", "requested": "50", "used": "60", "limit": "100",
+        "severity": "medium"})]
+    # The quota guard's answer replaced its optimistic one; the deliberation guard's stayed.
+    assert [(r.guard, r.verdict) for r in refused.guard_results] == [
+        ("deliberation", ALLOW), ("quota", DENY)]
+    # Ledgered once, as revised; the deliberation score stored once; nothing reserved.
+    checks = {first.decision_id, refused.decision_id}
+    assert [d for d in _ledgered(admin) if d[0] in checks] == [
+        (first.decision_id, "ALLOW"), (refused.decision_id, "DENY")]
+    deliberations = deliberation_service_pb2_grpc.DeliberationServiceStub(admin.channel)
+    scores = deliberations.ListDeliberations(dpb.ListDeliberationsRequest(run_id="run-r"),
+                                             metadata=admin.metadata).scores
+    assert [s.decision_id for s in scores] == [refused.decision_id]
+    assert usage(admin)["tokens"] == 60
+    status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+    assert [(v.resource, v.action) for v in status.violations] == [("tokens", "reject")]
+
+
+@pytest.mark.parametrize("optimistic", [True, False])
+def test_both_ways_grant_the_same(database_url, optimistic) -> None:  # type: ignore[no-untyped-def]
+    from bastion.testing.harness import make_test_settings, running_server
+    from tests.conftest import Stubs
+
+    base = make_test_settings(database_url)
+    sections = {**base.plugin_sections,
+                "quota": {**base.plugin_sections["quota"], "optimistic": optimistic}}
+    with running_server(replace(base, plugin_sections=sections)) as handle:
+        keys = handle.create_tenant()
+        with grpc.insecure_channel(handle.target) as channel:
+            agent, admin = Stubs(channel, keys.agent_token), Stubs(channel, keys.admin_token)
+            set_quota(admin, limits={"tokens": 100, "cpu": 10})
+            verdicts, commits = [], []
+            for resources in ({"tokens": 60}, {"tokens": 50}, {"tokens": 29}, {"tokens": 2},
+                              {"tokens": 1}, {"cpu": 11}):
+                before = handle.server.committer.requests
+                verdicts.append(check(agent, resources=resources).verdict)
+                commits.append(handle.server.committer.requests - before)
+            # Granted; refused (110 > 100); granted (89%); granted, reaching 90% starts the
+            # throttle; deferred (throttled); granted into cpu's burst (and its throttle).
+            assert verdicts == [ALLOW, DENY, ALLOW, ALLOW, DEFER, ALLOW]
+            assert usage(admin)["tokens"] == 91 and usage(admin)["cpu"] == 11
+            status = admin.admin.GetQuota(apb.GetQuotaRequest(), metadata=admin.metadata).status
+            assert sorted(v.action for v in status.violations) == [
+                "burst_allowed", "reject", "throttle"]
+    # A plain grant costs one commit optimistically, two otherwise (reservation, decision);
+    # a refusal, burst or throttle costs the optimistic attempt one more. From the fourth
+    # Check on, tokens are at >= 80%: the priority guard commits its preemption check too.
+    assert commits == ([1, 3, 1, 4, 4, 4] if optimistic else [2, 2, 2, 3, 3, 3])

@@ -59,8 +59,6 @@ class DeliberationPlugin:
         self.hash_key = b""
         self.database: Database | None = None
         self._settings: TtlCache[str, scoring.Settings] = TtlCache(self._read_settings, 1.0)
-        # decision id → (score, text hash), from the guard to bastion_decision_made.
-        self._scores: dict[str, tuple[scoring.Score, str]] = {}
 
     @hookimpl
     def bastion_configure(self, settings: Settings, database: Database) -> None:
@@ -127,7 +125,8 @@ class DeliberationPlugin:
         assert reasoning is not None
         score = scoring.score(reasoning.text, reasoning.goal, reasoning.phase,
                               reasoning.thinking_tokens, settings)
-        self._scores[request.decision_id] = (score, self._hash(reasoning.text))
+        # For bastion_decision_made (called again if the decision is revised at commit).
+        request.scratch[self.name] = (score, self._hash(reasoning.text))
         rec = score.recommendation
         details = {"recommendation": rec, "steps": str(score.steps),
                    "logical_issues": str(score.logical_issues),
@@ -154,7 +153,7 @@ class DeliberationPlugin:
     @hookimpl
     def bastion_decision_made(self, request: ActionRequest, decision: Decision,
                               unit_of_work: UnitOfWork) -> None:
-        scored = self._scores.pop(request.decision_id, None)
+        scored = request.scratch.get(self.name)
         if scored is None:
             return
         score, text_hash = scored

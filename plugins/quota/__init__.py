@@ -1,10 +1,19 @@
 """The quota guard (SPEC G2): multi-tenant resource quotas, correct across replicas.
 
 A Check asking for resources (``resources`` map, and ``estimated_cost_usd`` as ``cost``)
-reserves them before it is answered: one conditional UPDATE per resource, committed by the
-group committer with concurrent requests' writes, so the grant is durable and replicas
-sharing PostgreSQL never grant more than a limit in total. A decision that ends up not
-allowed (another guard refused) gives its reservation back in the decision's transaction.
+reserves them before it is answered, against counters read locked in the transaction that
+writes them, so the grant is durable and replicas sharing PostgreSQL never grant more than
+a limit in total. Two ways, the same grants:
+
+- **Optimistic** (the default, ``optimistic = true``): the guard answers ALLOW at once and
+  the reservation is staged with the decision, first in the decision's own transaction.
+  If the grant is not a plain one there (over the limit, into the burst, reaching the
+  throttle threshold, or throttled), nothing of the decision is written, and the lifecycle
+  asks this guard again, for certain (below), and decides again. A decision that is not
+  ALLOW reserves nothing. One commit per Check instead of two.
+- **For certain** (revised decisions, ``optimistic = false``, shadow mode): the reservation
+  is committed before the guard answers, and a decision that ends up not allowed (another
+  guard refused) gives it back in the decision's transaction.
 ``GuardService.Report`` settles the reservation (releases held resources, corrects
 consumed ones to the actual amount) and appends the usage time series.
 
@@ -51,8 +60,6 @@ class QuotaPlugin:
                                                            self.policy.cache_ttl_s)
         self.database: Database | None = None
         self.committer: GroupCommitter | None = None
-        # decision id → (items asked, outcome), from the guard to bastion_decision_made.
-        self._outcomes: dict[str, tuple[list[store.ReserveItem], store.ReserveOutcome]] = {}
 
     @hookimpl
     def bastion_configure(self, settings: Settings, database: Database,
@@ -87,20 +94,24 @@ class QuotaPlugin:
             allowed=self.policy.allowed(r, limits.limits[r]),
             throttle_at=self.policy.throttle_at(r, limits.limits[r], limits.throttle_threshold))
             for r, amount in wanted.items()]
-        outcome = await self._reserve(request, items, now)
-        self._outcomes[request.decision_id] = (items, outcome)
-        return self._verdict(items, outcome, now)
-
-    async def _reserve(self, request: ActionRequest, items: list[store.ReserveItem],
-                       now: dt.datetime) -> store.ReserveOutcome:
-        assert self.committer is not None
+        shadow = self.name in request.shadow_guards
         op = store.QuotaReserve(
             tenant_id=request.tenant_id, decision_id=request.decision_id,
             run_id=request.run_id, task_id=request.task_id, items=items, now=now,
-            throttle_until=now + dt.timedelta(seconds=self.policy.throttle_window_s))
-        if self.name in request.shadow_guards:  # evaluated, never changing usage
+            throttle_until=now + dt.timedelta(seconds=self.policy.throttle_window_s),
+            optimistic=self.policy.optimistic and request.revision == 0 and not shadow)
+        if op.optimistic:  # staged by bastion_decision_made, decided at commit
+            request.scratch[self.name] = (items, op)
+            return GuardVerdict(Verdict.ALLOW)
+        outcome = await self._reserve(op, shadow)
+        request.scratch[self.name] = (items, outcome)
+        return self._verdict(items, outcome, now)
+
+    async def _reserve(self, op: store.QuotaReserve, shadow: bool) -> store.ReserveOutcome:
+        if shadow:  # evaluated, never changing usage
             assert self.database is not None
             return await asyncio.to_thread(store.dry_run, self.database, op)
+        assert self.committer is not None
         await self.committer.commit_async([op])
         return op.outcome
 
@@ -142,10 +153,14 @@ class QuotaPlugin:
     @hookimpl
     def bastion_decision_made(self, request: ActionRequest, decision: Decision,
                               unit_of_work: UnitOfWork) -> None:
-        entry = self._outcomes.pop(request.decision_id, None)
+        entry = request.scratch.get(self.name)
         if entry is None:
             return
         items, outcome = entry
+        if isinstance(outcome, store.QuotaReserve):  # optimistic: reserve only if allowed
+            if decision.verdict is Verdict.ALLOW:
+                unit_of_work.add(outcome)
+            return
         rows = self._violations(request, items, outcome, decision)
         if rows:
             unit_of_work.add(store.InsertQuotaViolations(rows))

@@ -11,6 +11,8 @@ tier and throttle threshold with ``AdminService.SetQuota`` / ``bastion quota set
   resource for ``throttle_window_s`` (300): its checks asking for it get DEFER.
 - ``cache_ttl_s`` (5): how long a replica keeps a tenant's limits; a SetQuota applies on
   every replica within this time.
+- ``optimistic`` (true): decide a Check's reservation in the decision's own transaction
+  when it is a plain grant (see the quota plugin); false: always commit it first.
 
 Choices where the SPEC is open: tokens and cost are counted per UTC day; cpu, memory, gpu
 and concurrent_runs are held from the Check until its Report releases them; storage is kept
@@ -87,6 +89,9 @@ class QuotaPolicy:
         self.throttle_threshold = float(section.get("throttle_threshold", 0.9))
         self.throttle_window_s = float(section.get("throttle_window_s", 300))
         self.cache_ttl_s = float(section.get("cache_ttl_s", 5))
+        self.optimistic = section.get("optimistic", True)
+        if not isinstance(self.optimistic, bool):
+            raise ValueError("plugins.quota.optimistic must be true or false")
         if not 0 < self.throttle_threshold <= 1:
             raise ValueError("plugins.quota.throttle_threshold must be in (0, 1]")
 
