@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import inspect
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
@@ -82,12 +84,29 @@ class QuotaPlugin:
         stored = await asyncio.to_thread(store.tenant_settings, self.database, tenant_id)
         return self.policy.limits_for(stored)
 
+    # Runs on the event loop: an optimistic answer with the limits cached is plain
+    # computation, answered at once; otherwise (a cache miss, a grant committed for
+    # certain) it returns a coroutine the pipeline awaits.
+    inline = True
+
     @hookimpl
-    async def bastion_guard_check(self, request: ActionRequest) -> GuardVerdict | None:
+    def bastion_guard_check(self, request: ActionRequest
+                            ) -> GuardVerdict | None | Awaitable[GuardVerdict | None]:
         wanted = requested(request)
         if not wanted:
             return None
-        limits = await self.limits(request.tenant_id)
+        hit, limits = self.cache.peek(request.tenant_id)
+        if not hit:
+            return self._check_after_loading(request, wanted)
+        return self._check(request, wanted, limits)  # type: ignore[arg-type]
+
+    async def _check_after_loading(self, request: ActionRequest,
+                                   wanted: dict[str, float]) -> GuardVerdict | None:
+        verdict = self._check(request, wanted, await self.limits(request.tenant_id))
+        return await verdict if inspect.isawaitable(verdict) else verdict
+
+    def _check(self, request: ActionRequest, wanted: dict[str, float], limits: TenantLimits
+               ) -> GuardVerdict | Awaitable[GuardVerdict]:
         now = utcnow()
         items = [store.ReserveItem(
             resource=r, period=period_of(r, now), amount=amount, limit=limits.limits[r],
@@ -103,6 +122,11 @@ class QuotaPlugin:
         if op.optimistic:  # staged by bastion_decision_made, decided at commit
             request.scratch[self.name] = (items, op)
             return GuardVerdict(Verdict.ALLOW)
+        return self._reserve_for_certain(request, items, op, shadow, now)
+
+    async def _reserve_for_certain(self, request: ActionRequest,
+                                   items: list[store.ReserveItem], op: store.QuotaReserve,
+                                   shadow: bool, now: dt.datetime) -> GuardVerdict:
         outcome = await self._reserve(op, shadow)
         request.scratch[self.name] = (items, outcome)
         return self._verdict(items, outcome, now)
