@@ -79,3 +79,16 @@ def test_the_c_tokeniser_refuses_what_it_cannot_read() -> None:
         scoring._native_scan("déjà", matcher.step.words, matcher.step.by_first, set(), 6)
     with pytest.raises(TypeError):
         scoring._native_scan("text", matcher.step.words, {"text": ["not a tuple"]}, set(), 6)
+
+
+@pytest.mark.parametrize("text", [
+    "a" * 32_768,                                    # one word as long as a text may be
+    "a " * 16_384,                                   # the most words a text can hold
+    ". " * 16_384,                                   # the most segments, none with words
+    "\n" * 32_768,                                   # the most lines
+    " ".join(f"w{n}" for n in range(6_000)),         # thousands of distinct words
+    "- then " * 4_681,                               # one long list item of step markers
+], ids=["one-word", "most-words", "most-segments", "most-lines", "distinct", "list-item"])
+def test_c_and_python_agree_at_the_largest_texts(text: str) -> None:
+    native, python = both(text.lower(), "then w17", scoring.Settings())
+    assert native == python
