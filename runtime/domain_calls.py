@@ -28,7 +28,9 @@ async def guarded_call(lifecycle: Lifecycle, action: str,
 
     ``execute(uow)`` is plain computation (it runs on the event loop): it returns the
     result and stages its writes with ``uow.add(op)``; they commit with the decision's
-    ledger entry in one transaction.
+    ledger entry in one transaction. It runs again, with a fresh unit of work, when the
+    decision is revised at commit (an optimistic quota grant that did not hold), so it must
+    have no effect outside what it returns and stages.
 
     :raises Refused: when the verdict is not ALLOW (the decision is still ledgered):
         DENY and REVIEW → PERMISSION_DENIED, or RESOURCE_EXHAUSTED when a reason names a

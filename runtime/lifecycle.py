@@ -65,7 +65,8 @@ class Lifecycle:
                      ) -> tuple[Decision, T | None]:
         """Runs ``request`` through the guards; when allowed, runs ``execute`` (a domain
         handler: plain computation on the event loop, staging its writes in the unit of
-        work). Returns once the decision and every staged write are durable."""
+        work; run again if the decision is revised at commit). Returns once the decision
+        and every staged write are durable."""
         started = time.perf_counter()
         if not request.decision_id:
             request = dataclasses.replace(request, decision_id=new_id("dec"))
