@@ -62,7 +62,9 @@ def severity(would_use: float, limit: float) -> str:
 
 def period_of(resource: str, now: dt.datetime) -> str:
     """The counter a resource is counted in: the UTC day for consumed ones."""
-    return now.strftime("%Y-%m-%d") if KINDS[resource] == CONSUMED else ""
+    # date().isoformat() is the same "YYYY-MM-DD", ~7x cheaper than strftime (twice per
+    # Check asking for tokens and cost).
+    return now.date().isoformat() if KINDS[resource] == CONSUMED else ""
 
 
 @dataclass(frozen=True)
