@@ -128,7 +128,7 @@ _PG_TYPES = {**{c: "text" for c in (*_UNIT_COLUMNS, *_HISTORY_COLUMNS)},
 
 
 def _pg_unnest(columns: Sequence[str]) -> str:
-    return "unnest(" + ", ".join(f"%s::{_PG_TYPES[c]}[]" for c in columns) + ")"
+    return "unnest(" + ", ".join(f"%b::{_PG_TYPES[c]}[]" for c in columns) + ")"
 
 
 _PG_INSERT_HISTORY = (f"INSERT INTO work_unit_history ({', '.join(_HISTORY_COLUMNS)}) "
@@ -284,7 +284,7 @@ def _lock_units(cursor: Any, driver: _Driver,
     ordered = sorted(keys)
     if driver.postgresql:
         cursor.execute(_SELECT_UNITS + " WHERE (tenant_id, id) IN (SELECT * FROM "
-                       "unnest(%s::text[], %s::text[])) ORDER BY id FOR UPDATE",
+                       "unnest(%b::text[], %b::text[])) ORDER BY id FOR UPDATE",
                        [[t for t, _ in ordered], [u for _, u in ordered]])
         return {(r["tenant_id"], r["id"]): r for r in _rows(cursor)}
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -480,8 +480,8 @@ WITH picked AS (
     ORDER BY priority, created_at, id LIMIT %(count)s FOR UPDATE SKIP LOCKED),
 ranked AS (SELECT id, row_number() OVER (ORDER BY priority, created_at, id) AS n FROM picked),
 wanted AS (
-    SELECT * FROM unnest(%(lease_ids)s::text[], %(holders)s::text[], %(nows)s::timestamptz[],
-                         %(expiries)s::timestamptz[], %(metadata)s::text[])
+    SELECT * FROM unnest(%(lease_ids)b::text[], %(holders)b::text[], %(nows)b::timestamptz[],
+                         %(expiries)b::timestamptz[], %(metadata)b::text[])
     WITH ORDINALITY AS w(lease_id, holder, at, expires, metadata, n)),
 leased AS (
     UPDATE work_units u SET status = 'ACTIVE', lease_id = w.lease_id, lease_holder = w.holder,
@@ -632,7 +632,7 @@ _HOLDER_TYPES = ("text", "text", "text", "text", "float8", "text", "text", "time
                  "timestamptz", "bool", "timestamptz", "text", "text", "text")
 _PG_HOLDER = (
     "WITH v AS (SELECT * FROM unnest("
-    + ", ".join(f"%s::{t}[]" for t in _HOLDER_TYPES)
+    + ", ".join(f"%b::{t}[]" for t in _HOLDER_TYPES)
     + f") WITH ORDINALITY AS v({', '.join(_HOLDER_VALUES)}, n)), "
     f"changed AS (UPDATE work_units u SET {_holder_set('u', lambda name: 'v.' + name)} FROM v "
     "WHERE u.tenant_id = v.tenant_id AND u.id = v.id AND u.lease_id = v.lease_id "
