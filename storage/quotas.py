@@ -249,6 +249,8 @@ class QuotaReserve:
         sql = _RESERVE_SQL[conn.dialect.name]
         cursor = conn.connection.cursor()  # the driver's: see _ReserveSql
         try:
+            if sql.grant_plainly(cursor, ops):
+                return
             counters = sql.locked_counters(cursor, keys)
             changed: set[tuple[str, str, str]] = set()
             for op in ops:
@@ -261,6 +263,15 @@ class QuotaReserve:
             sql.write(cursor, [(*k, *counters[k]) for k in sorted(changed)], rows)
         finally:
             cursor.close()
+
+    def _granted_plainly(self, running: dict[tuple[str, str, str], float]) -> None:
+        """This op's outcome when the whole batch was a plain grant (``running``: each
+        counter before this op, advanced past it)."""
+        self.outcome, self.withdrawn = ReserveOutcome(granted=True), False
+        for item in self.items:
+            key = (self.tenant_id, item.resource, item.period)
+            running[key] += item.amount
+            self.outcome.used_after[item.resource] = running[key]
 
     def _decide(self, counters: dict[tuple[str, str, str], list[Any]],
                 changed: set[tuple[str, str, str]]) -> None:
@@ -323,6 +334,13 @@ class _ReserveSql:
     models on both engines."""
 
     counter_columns = "tenant_id, resource, period, used, throttled_until"
+
+    def grant_plainly(self, cursor: Any, ops: Sequence[QuotaReserve]) -> bool:
+        """Grants the whole batch in one statement when every op of it is a plain grant
+        (see :meth:`QuotaReserve._plain_grant`) and sets their outcomes; False, with
+        nothing written, otherwise (the general path then decides op by op). SQLite's
+        statements cost no round trip: it always answers False."""
+        return False
 
     def locked_counters(self, cursor: Any, keys: Sequence[Key]) -> dict[Key, list[Any]]:
         """The counters of ``keys`` as [used, throttled_until], locked in key order;
@@ -404,6 +422,57 @@ class _PostgresReserveSql(_ReserveSql):
     # Both in one statement (a data-modifying CTE): a round trip less per batch. They touch
     # different tables, so the order PostgreSQL runs them in does not matter.
     _UPDATE_AND_INSERT = f"WITH counters AS ({_UPDATE}) {_INSERT}"
+
+    # The batch's plain grant (the usual case): lock its counters in key order, check that
+    # each key's batch total keeps it within the limit, below the throttle threshold and
+    # with no throttle in force, and only then add the totals and insert the reservations.
+    # Every key must have its counter already (the general path creates missing ones).
+    # Under READ COMMITTED the locking read returns the newest committed counters, and the
+    # UPDATE adds to them, so a replica's concurrent grant is never lost.
+    _PLAIN_GRANT = (
+        "WITH want AS MATERIALIZED (SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], "
+        "%b::float8[], %b::float8[], %b::float8[]) AS w(t, r, p, total, lim, thr)), "
+        "locked AS MATERIALIZED (SELECT c.tenant_id, c.resource, c.period, c.used, "
+        "c.throttled_until FROM quota_counters c WHERE (c.tenant_id, c.resource, c.period) "
+        "IN (SELECT t, r, p FROM want) ORDER BY c.tenant_id, c.resource, c.period "
+        "FOR UPDATE), "
+        "fits AS MATERIALIZED (SELECT count(*) = (SELECT count(*) FROM want) AND "
+        "coalesce(bool_and(l.used + w.total <= w.lim AND l.used + w.total < w.thr AND "
+        "(l.throttled_until IS NULL OR l.throttled_until <= %b)), false) AS ok "
+        "FROM locked l JOIN want w ON (w.t, w.r, w.p) = (l.tenant_id, l.resource, l.period)), "
+        "counted AS (UPDATE quota_counters c SET used = c.used + w.total FROM want w, fits "
+        "WHERE fits.ok AND (c.tenant_id, c.resource, c.period) = (w.t, w.r, w.p) "
+        "RETURNING c.tenant_id, c.resource, c.period, c.used), "
+        f"reserved AS (INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
+        "SELECT v.*, NULL FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+        "%b::float8[], %b::text[], %b::text[], %b::timestamptz[]) AS v, fits WHERE fits.ok) "
+        "SELECT counted.* FROM counted")
+
+    def grant_plainly(self, cursor: Any, ops: Sequence[QuotaReserve]) -> bool:
+        # Per key: the batch's total and the strictest limit and threshold among its ops.
+        want: dict[Key, list[float]] = {}
+        for op in ops:
+            for i in op.items:
+                key = (op.tenant_id, i.resource, i.period)
+                found = want.get(key)
+                if found is None:
+                    want[key] = [i.amount, i.limit, i.throttle_at]
+                else:
+                    found[0] += i.amount
+                    found[1], found[2] = min(found[1], i.limit), min(found[2], i.throttle_at)
+        rows = [(op.tenant_id, op.decision_id, i.resource, i.period, float(i.amount),
+                 op.run_id, op.task_id, op.now) for op in ops for i in op.items]
+        keys = list(want)
+        cursor.execute(self._PLAIN_GRANT, [
+            *_columns(keys), *([float(v) for v in c] for c in zip(*want.values())),
+            min(op.now for op in ops), *_columns(rows)])
+        after = {(t, r, p): float(used) for t, r, p, used in cursor.fetchall()}
+        if len(after) != len(keys):
+            return False  # not all plain: nothing was written
+        running = {key: after[key] - want[key][0] for key in keys}
+        for op in ops:
+            op._granted_plainly(running)
+        return True
 
     def write(self, cursor: Any, counters: Sequence[tuple[Any, ...]],
               reservations: Sequence[tuple[Any, ...]]) -> None:

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 
 import grpc
+import sqlalchemy as sa
 import pytest
 
 from bastion.plugins.quota.policy import TIER_DEFAULTS, severity
@@ -308,3 +309,69 @@ def test_both_ways_grant_the_same(database_url, optimistic) -> None:  # type: ig
     # A plain grant costs one commit optimistically, two otherwise (reservation, decision);
     # a refusal, burst or throttle costs the optimistic attempt one more.
     assert commits == ([1, 3, 1, 3, 3, 3] if optimistic else [2] * 6)
+
+
+def _reserve(tenant: str, decision: str, tokens: float, *,
+             optimistic: bool = False) -> quota_store.QuotaReserve:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.timezone.utc)
+    item = quota_store.ReserveItem(resource="tokens", period="2026-12-05", amount=tokens,
+                                   limit=100.0, allowed=100.0, throttle_at=90.0)
+    return quota_store.QuotaReserve(tenant_id=tenant, decision_id=decision, run_id="",
+                                    task_id="", items=[item], now=now,
+                                    throttle_until=now + dt.timedelta(minutes=5),
+                                    optimistic=optimistic)
+
+
+def test_a_batch_of_reservations_is_decided_in_order(database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch where every op is a plain grant is one statement on PostgreSQL; any other
+    batch is decided op by op. Both give the outcomes of deciding the ops in order."""
+    from bastion.runtime.app import migrate
+    from bastion.storage import Database, GroupCommitter
+    from bastion.storage.group_commit import _Pending
+    from bastion.testing.harness import make_test_settings
+
+    migrate(make_test_settings(database_url))
+    db = Database(database_url)
+    committer = GroupCommitter(db)
+    general = []
+    real = quota_store._ReserveSql.locked_counters
+    monkeypatch.setattr(quota_store._ReserveSql, "locked_counters",
+                        lambda self, cursor, keys: general.append(keys) or real(self, cursor,
+                                                                                  keys))
+
+    def batch(*ops: quota_store.QuotaReserve) -> list[tuple[bool, bool, float | None]]:
+        committer.apply_batch([_Pending([op]) for op in ops])
+        return [(op.outcome.granted, op.withdrawn, op.outcome.used_after.get("tokens"))
+                for op in ops]
+
+    try:
+        # No counter yet: decided op by op (which creates it).
+        assert batch(_reserve("t1", "d1", 10), _reserve("t1", "d2", 20)) == [
+            (True, False, 10.0), (True, False, 30.0)]
+        assert len(general) == 1
+        # Every op a plain grant: on PostgreSQL, one statement and no general read.
+        assert batch(_reserve("t1", "d3", 5, optimistic=True), _reserve("t1", "d4", 15)) == [
+            (True, False, 35.0), (True, False, 50.0)]
+        assert len(general) == (2 if db.engine.dialect.name == "sqlite" else 1)
+        # 50 + 30 + 10 = 90 fits the limit but reaches the throttle threshold: not plain,
+        # so decided op by op: granted for certain, starting the throttle.
+        e, f = _reserve("t1", "d5", 30), _reserve("t1", "d6", 10)
+        assert batch(e, f) == [(True, False, 80.0), (True, False, 90.0)]
+        assert f.outcome.throttles_started == ["tokens"]
+        # Throttled now: an optimistic op is withdrawn, one for certain refused.
+        g, h = _reserve("t1", "d7", 1, optimistic=True), _reserve("t1", "d8", 1)
+        assert batch(g, h) == [(False, True, None), (False, False, None)]
+        assert h.outcome.throttled_until is not None
+        # Another tenant's counter is its own.
+        assert batch(_reserve("t2", "d9", 1)) == [(True, False, 1.0)]
+        with db.engine.connect() as conn:
+            counters = conn.execute(sa.text(
+                "SELECT tenant_id, used FROM quota_counters ORDER BY tenant_id")).all()
+            reserved = conn.execute(sa.text(
+                "SELECT decision_id FROM quota_reservations ORDER BY decision_id")).scalars()
+            assert [(t, float(u)) for t, u in counters] == [("t1", 90.0), ("t2", 1.0)]
+            assert list(reserved) == ["d1", "d2", "d3", "d4", "d5", "d6", "d9"]
+    finally:
+        db.dispose()
