@@ -42,10 +42,14 @@ def evaluate(policies: PolicySet, variables: Mapping[str, Any]) -> PolicyOutcome
     """Evaluates the policies that could match ``variables["action"]`` (one activation
     shared by all of them)."""
     outcome = PolicyOutcome()
-    candidates = policies.candidates(variables["action"])
+    found = policies.lookup(variables["action"])
+    candidates = found.policies
     if not candidates:
         return outcome
     activation = ENV.Activation(variables)
+    program = found.program
+    if program is not None and _evaluate_at_once(program, candidates, activation, outcome):
+        return outcome
     for policy in candidates:
         outcome.evaluated += 1
         try:
@@ -63,6 +67,25 @@ def evaluate(policies: PolicySet, variables: Mapping[str, Any]) -> PolicyOutcome
             outcome.errors.append((policy, f"evaluated to {type(result).__name__}, "
                                            "not a bool"))
     return outcome
+
+
+def _evaluate_at_once(program: Any, candidates: tuple[CompiledPolicy, ...], activation: Any,
+                      outcome: PolicyOutcome) -> bool:
+    """Evaluates the candidates' combined program; False (``outcome`` untouched) unless
+    every result is a bool: then the caller evaluates them one by one, which names each
+    error exactly."""
+    try:
+        value = program.eval(activation)
+    except RuntimeError:  # the iteration budget, shared by the whole list
+        return False
+    if value.type() == _ERROR:
+        return False
+    results = value.plain_value()
+    if len(results) != len(candidates) or any(type(r) is not bool for r in results):
+        return False
+    outcome.evaluated = len(candidates)
+    outcome.matched.extend(p for p, matched in zip(candidates, results) if matched)
+    return True
 
 
 def _short(message: str) -> str:

@@ -11,15 +11,23 @@ the first conjunct that constrains ``action`` to:
 Since every conjunct must hold for the policy to match, a request whose action the
 constraint excludes cannot match. Any other policy is unindexed and evaluated for every
 action.
+
+The candidates of an action, when there are several, are also compiled into one program
+that evaluates to the list of their results: one call into the CEL runtime instead of one
+per policy (measured: six policies 12.1 → 1.6 µs with ``timeit``; more under load). The
+evaluator falls back to evaluating them one by one whenever that list is not all bools
+(an error anywhere makes the whole list an error, and the runtime's iteration budget is
+shared by the list), so results and errors are exactly the one-by-one ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bastion.runtime.cel_ast import Node
-from bastion.runtime.policies import CompiledPolicy
+from bastion.runtime.policies import ENV, CompiledPolicy
 
 _CACHED_ACTIONS = 4096
 
@@ -79,6 +87,32 @@ def _keys(node: Node) -> ActionKeys | None:
     return None
 
 
+class Candidates:
+    """The policies that could match an action, in policy order, and (lazily, for two or
+    more) ``program``: one CEL program whose value is the list of their results, or None
+    (a single policy, or the list did not compile)."""
+
+    __slots__ = ("policies", "_program", "_compiled")
+
+    def __init__(self, policies: tuple[CompiledPolicy, ...]) -> None:
+        self.policies = policies
+        self._program: Any = None
+        self._compiled = len(policies) < 2
+
+    @property
+    def program(self) -> Any:
+        if not self._compiled:
+            self._compiled = True
+            # Each expression on lines of its own: a trailing // comment ends at its line.
+            source = "[" + ",".join(f"(\n{p.definition.expression}\n)"
+                                    for p in self.policies) + "]"
+            try:
+                self._program = ENV.compile(source)
+            except RuntimeError:
+                self._program = None  # evaluated one by one
+        return self._program
+
+
 class PolicySet:
     """Enabled policies (global and the tenant's), in a stable order, with an action index.
 
@@ -100,7 +134,10 @@ class PolicySet:
                 self._exact.setdefault(action, []).append(position)
             for prefix in keys.prefixes:
                 self._prefixes.setdefault(prefix, []).append(position)
-        self._by_action: dict[str, tuple[CompiledPolicy, ...]] = {}
+        self._by_action: dict[str, Candidates] = {}
+        # One Candidates per distinct set of positions: actions with the same candidates
+        # share their combined program (compiled once, whatever the action names).
+        self._sets: dict[tuple[int, ...], Candidates] = {}
 
     def __len__(self) -> int:
         return len(self.policies)
@@ -111,6 +148,10 @@ class PolicySet:
 
     def candidates(self, action: str) -> tuple[CompiledPolicy, ...]:
         """The policies that could match ``action``, in policy order."""
+        return self.lookup(action).policies
+
+    def lookup(self, action: str) -> Candidates:
+        """The candidates of ``action`` with their combined program."""
         found = self._by_action.get(action)
         if found is None:
             found = self._lookup(action)
@@ -119,10 +160,16 @@ class PolicySet:
             self._by_action[action] = found
         return found
 
-    def _lookup(self, action: str) -> tuple[CompiledPolicy, ...]:
+    def _lookup(self, action: str) -> Candidates:
         positions = set(self._always)
         positions.update(self._exact.get(action, ()))
         for prefix, matched in self._prefixes.items():
             if action.startswith(prefix):
                 positions.update(matched)
-        return tuple(self.policies[p] for p in sorted(positions))
+        key = tuple(sorted(positions))
+        found = self._sets.get(key)
+        if found is None:
+            # Bounded: every key is a union of index entries, and the set is rebuilt
+            # when the policies change.
+            found = self._sets[key] = Candidates(tuple(self.policies[p] for p in key))
+        return found

@@ -59,14 +59,63 @@ def test_an_indexed_policy_is_evaluated_only_for_its_actions() -> None:
     everywhere = compiled("everywhere", 'attributes.size() > 100')
     policies = PolicySet([refunds, tools, everywhere])
     outcome = evaluate(policies, variables("llm.generate", amount=50, x=1))
+    assert [p.id for p in policies.candidates("llm.generate")] == ["everywhere"]
     assert (refunds.program.calls, tools.program.calls, everywhere.program.calls) == (0, 0, 1)
     assert outcome.evaluated == 1 and outcome.matched == []
     outcome = evaluate(policies, variables("payments.refund", amount=50))
-    assert [p.id for p in outcome.matched] == ["refunds"]
-    assert (refunds.program.calls, tools.program.calls, everywhere.program.calls) == (1, 0, 2)
+    assert [p.id for p in policies.candidates("payments.refund")] == ["refunds", "everywhere"]
+    assert outcome.evaluated == 2 and [p.id for p in outcome.matched] == ["refunds"]
     outcome = evaluate(policies, variables("tool.shell.exec", x=1))
+    assert [p.id for p in policies.candidates("tool.shell.exec")] == ["tools", "everywhere"]
     assert [p.id for p in outcome.matched] == ["tools"]
-    assert (refunds.program.calls, tools.program.calls) == (1, 1)
+
+
+def test_several_candidates_are_evaluated_in_one_call() -> None:
+    first = compiled("first", 'action == "a" && attributes.n > 1')
+    second = compiled("second", 'attributes.n > 5 // a comment ends at its line')
+    third = compiled("third", 'agent == "x"')
+    policies = PolicySet([first, second, third])
+    outcome = evaluate(policies, variables("a", n=3))
+    assert [p.id for p in outcome.matched] == ["first"] and outcome.evaluated == 3
+    # The combined program answered: no policy's own program was called.
+    assert (first.program.calls, second.program.calls, third.program.calls) == (0, 0, 0)
+    # Actions with the same candidates share one combined program.
+    assert policies.lookup("a").program is not None
+    assert policies.lookup("b").program is policies.lookup("c").program
+
+
+def _one_by_one(policies: PolicySet, values: dict[str, object]):  # type: ignore[no-untyped-def]
+    """``evaluate`` with the combined programs switched off."""
+    for found in (policies.lookup(values["action"]),):  # type: ignore[arg-type]
+        found._program, found._compiled = None, True
+    return evaluate(policies, values)
+
+
+@pytest.mark.parametrize(("values", "answered_at_once"), [
+    (variables("a", n=3, flag=True, items=[1, 2]), True),    # every result a bool
+    (variables("a", n=0, flag=False, items=[]), True),
+    (variables("a", n=3, flag="yes", items=[1, 2]), False),  # "dyn" is not a bool
+    (variables("a", n=9, flag=True, items=list(range(150))), False),  # over the budget
+    (variables("a", flag=False, items=[]), False),           # attributes.n missing
+    (variables("a", n="text", flag=True, items=[]), False),  # a type error
+])
+def test_at_once_or_one_by_one_the_outcome_is_the_same(values, answered_at_once) -> None:  # type: ignore[no-untyped-def]
+    def policy_set() -> PolicySet:
+        return PolicySet([
+            compiled("matches", 'action == "a"'),
+            compiled("missing", 'attributes.n > 1'),
+            compiled("dyn", 'attributes.flag'),  # DYN: a bool only when the input is
+            compiled("budget", 'attributes.items.all(x, attributes.items.all(y, x >= 0))'),
+            compiled("never", 'agent == "nobody"'),
+        ])
+
+    combined = policy_set()
+    at_once, one_by_one = evaluate(combined, values), _one_by_one(policy_set(), values)
+    own_calls = sum(p.program.calls for p in combined.policies)
+    assert own_calls == (0 if answered_at_once else 5)
+    assert [p.id for p in at_once.matched] == [p.id for p in one_by_one.matched]
+    assert [(p.id, e) for p, e in at_once.errors] == [(p.id, e) for p, e in one_by_one.errors]
+    assert at_once.evaluated == one_by_one.evaluated == 5
 
 
 def test_fifty_policies_for_other_actions_cost_nothing() -> None:
