@@ -1,5 +1,7 @@
 """Bare gRPC servers answering GuardService/Check with a canned response of Bastion's size:
-the baseline the Check benchmark compares against. ``python echo_server.py aio|threads PORT``.
+the baseline the Check benchmark compares against.
+``python echo_server.py aio|threads|uvloop PORT`` (``uvloop``: grpc.aio on uvloop, the
+loop Bastion runs on by default).
 """
 
 from __future__ import annotations
@@ -53,5 +55,10 @@ if __name__ == "__main__":
     mode, port = sys.argv[1], int(sys.argv[2])
     if mode == "threads":
         serve_threads(port)
+    elif mode == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve_aio(port))
     else:
         asyncio.run(serve_aio(port))

@@ -35,6 +35,8 @@ class Settings:
     log_level: str = "info"
     # Log lines are buffered and written this often by a background thread (0: every line).
     log_flush_interval_ms: int = 200
+    # The event loop: "auto" (uvloop when installed, else asyncio's), "uvloop", "asyncio".
+    event_loop: str = "auto"
     # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
     # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).
@@ -140,6 +142,7 @@ _ENV = {
     "BASTION_LOG_FORMAT": ("log_format", str),
     "BASTION_LOG_LEVEL": ("log_level", str),
     "BASTION_LOG_FLUSH_INTERVAL_MS": ("log_flush_interval_ms", int),
+    "BASTION_EVENT_LOOP": ("event_loop", str),
     "BASTION_MAX_WORKERS": ("max_workers", int),
     "BASTION_MAX_CONCURRENT_RPCS": ("max_concurrent_rpcs", int),
     "BASTION_METRICS_LISTEN": ("metrics_listen", str),
@@ -225,6 +228,8 @@ def load_settings(path: str | None = None, env: Mapping[str, str] | None = None,
 def _validate(settings: Settings) -> None:
     if settings.log_format not in ("json", "console"):
         raise ValueError("log_format must be 'json' or 'console'")
+    if settings.event_loop not in ("auto", "uvloop", "asyncio"):
+        raise ValueError("event_loop must be 'auto', 'uvloop' or 'asyncio'")
     if "none" in (a.lower() for a in settings.jwt_algorithms):
         raise ValueError("jwt_algorithms must not contain 'none'")
     for name, guard in settings.guards.items():

@@ -20,6 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from bastion.runtime.app import build_runtime, check_migrated
 from bastion.runtime.config import Settings
+from bastion.runtime.event_loop import loop_name, new_event_loop
 from bastion.runtime.interceptors import AuthInterceptor, ObservabilityInterceptor
 from bastion.runtime.jobs import BackgroundJob, JobScheduler
 from bastion.runtime.metrics import TELEMETRY_BUFFERED, serve_metrics
@@ -69,7 +70,7 @@ class BastionServer:
     # -- start-up ----------------------------------------------------------------------
     def start(self) -> "BastionServer":
         """Builds the runtime and serves on a background event-loop thread."""
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop(self.settings.event_loop)
         ready = threading.Event()
         self._loop_thread = threading.Thread(target=self._run_loop, args=(ready,),
                                              name="bastion-loop", daemon=True)
@@ -135,7 +136,8 @@ class BastionServer:
             serve_metrics(settings.metrics_listen)
         log.info("serving", listen=settings.listen, port=self.port,
                  database=self.database.safe_url, services=self._service_names,
-                 guards=runtime.guards.names, settings=settings.redacted())
+                 guards=runtime.guards.names,
+                 event_loop=loop_name(asyncio.get_running_loop()), settings=settings.redacted())
 
     def _core_services(self) -> list[ServiceRegistration]:
         return [
@@ -223,7 +225,9 @@ class BastionServer:
 
     def serve_forever(self) -> None:
         """Serves on this thread until SIGTERM or SIGINT, then stops gracefully."""
-        asyncio.run(self._serve_until_signalled())
+        with asyncio.Runner(loop_factory=lambda: new_event_loop(self.settings.event_loop)
+                            ) as runner:
+            runner.run(self._serve_until_signalled())
 
     async def _serve_until_signalled(self) -> None:
         stop = asyncio.Event()
