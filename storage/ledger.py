@@ -7,6 +7,7 @@ the ledger plugin's, passed in as a :class:`Sealer` so this module knows no cryp
 from __future__ import annotations
 
 import datetime as dt
+import time
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -98,8 +99,10 @@ class LedgerAppend:
                 # read the head under it cannot be overtaken; the head itself is read only
                 # when this process has none cached. A cached head that another replica
                 # has since moved fails the unique (tenant, sequence) constraint, and the
-                # retry reads it under the lock, so it succeeds.
-                cached = heads.get(tenant_id)
+                # retry reads it under the lock, so it succeeds; for CONTENDED_FOR_S after
+                # that the head is read under the lock every time (a retry re-runs the
+                # whole batch: with two replicas on one tenant, every other batch).
+                cached = None if _contended(conn.engine, tenant_id) else heads.get(tenant_id)
                 if cached is None:
                     sequence, parent_hash = _lock_head(cursor, sql, tenant_id)
                 elif one_tenant:
@@ -132,6 +135,7 @@ class LedgerAppend:
             # forget the heads and run the batch again, reading them under the lock.
             for tenant_id in by_tenant:
                 heads.pop(tenant_id, None)
+                _mark_contended(conn.engine, tenant_id)
             raise RetryBatch from None
         finally:
             cursor.close()
@@ -162,6 +166,21 @@ class LedgerAppend:
 # Per engine: tenant → (sequence, entry hash) of the last entry this process committed.
 # Only ever a hint: the unique (tenant_id, sequence) constraint refuses a stale one.
 _HEADS: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str]]]" = weakref.WeakKeyDictionary()
+
+
+# Per engine: tenant → until when (time.monotonic()) its head is read under the lock
+# instead of taken from _HEADS: another process appends to it too.
+_CONTENDED: "weakref.WeakKeyDictionary[Any, dict[str, float]]" = weakref.WeakKeyDictionary()
+CONTENDED_FOR_S = 5.0
+
+
+def _contended(engine: Any, tenant_id: str) -> bool:
+    until = _CONTENDED.get(engine, {}).get(tenant_id)
+    return until is not None and until > time.monotonic()
+
+
+def _mark_contended(engine: Any, tenant_id: str) -> None:
+    _CONTENDED.setdefault(engine, {})[tenant_id] = time.monotonic() + CONTENDED_FOR_S
 
 
 class _DriverSql(NamedTuple):
