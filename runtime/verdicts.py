@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bastion.runtime.actions import json_number
@@ -59,6 +60,11 @@ class GuardVerdict:
     @classmethod
     def deny(cls, code: str, message: str, **details: str) -> "GuardVerdict":
         return cls(Verdict.DENY, reasons=(Reason(code, message, details),))
+
+
+# An ALLOW with nothing to add, shared (it is immutable): what a guard's common answer
+# costs nothing to build.
+PLAIN_ALLOW = GuardVerdict(Verdict.ALLOW, scores=MappingProxyType({}))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from bastion.runtime.actions import ActionRequest, UsageReport
 from bastion.runtime.config import Settings
 from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.unit_of_work import UnitOfWork
-from bastion.runtime.verdicts import GuardVerdict, Reason, Verdict
+from bastion.runtime.verdicts import PLAIN_ALLOW, GuardVerdict, Reason, Verdict
 from bastion.storage import Database
 from bastion.storage import budgets as store
 from bastion.storage import work as work_store
@@ -72,8 +72,23 @@ def _thresholds(raw: Sequence[Mapping[str, Any]] | None) -> tuple[store.Threshol
     return tuple(sorted(out, key=lambda t: t.fraction))
 
 
+def _pause_fraction(thresholds: Sequence[store.Threshold]) -> float | None:
+    return next((t.fraction for t in thresholds if t.action == "pause"), None)
+
+
 def _usd(micros: int) -> str:
     return f"{micros / store.MICROS:.6g}"
+
+
+def _details(budget: store.RunBudget, threshold: float | None = None) -> dict[str, str]:
+    """A refusal's details ("resource": a refused domain RPC answers RESOURCE_EXHAUSTED
+    with a QuotaFailure naming it)."""
+    total, spent = budget.total_micros or 0, budget.spent_micros
+    details = {"resource": "cost", "run_id": budget.run_id, "total_usd": _usd(total),
+               "spent_usd": _usd(spent), "used_fraction": f"{spent / total:.4f}"}
+    if threshold is not None:
+        details["threshold"] = f"{threshold:g}"
+    return details
 
 
 class BudgetPlugin:
@@ -81,6 +96,7 @@ class BudgetPlugin:
 
     def __init__(self) -> None:
         self.thresholds = DEFAULT_THRESHOLDS
+        self.pause_fraction = _pause_fraction(self.thresholds)  # read on every Check of a run
         self.paused_retry_after_s = 300.0
         self.cache_ttl_s = 1.0
         self.max_preemptions = 3
@@ -92,6 +108,7 @@ class BudgetPlugin:
     def bastion_configure(self, settings: Settings, database: Database) -> None:
         section = settings.plugin_settings(self.name)
         self.thresholds = _thresholds(section.get("thresholds"))
+        self.pause_fraction = _pause_fraction(self.thresholds)
         self.paused_retry_after_s = float(section.get("paused_retry_after_s", 300))
         self.cache_ttl_s = float(section.get("cache_ttl_s", 1.0))
         self.budgets = TtlCache(self._read_budget, self.cache_ttl_s, max_entries=_CACHE_LIMIT)
@@ -103,9 +120,6 @@ class BudgetPlugin:
         """Only Checks of a run (run inline: no thread hand-off for the others)."""
         return bool(request.run_id)
 
-    @property
-    def pause_fraction(self) -> float | None:
-        return next((t.fraction for t in self.thresholds if t.action == "pause"), None)
 
     # Runs on the event loop: a cached budget is judged at once; a miss returns a coroutine
     # that reads it (the pipeline awaits it under the guard's deadline).
@@ -139,24 +153,21 @@ class BudgetPlugin:
 
     def judge(self, budget: store.RunBudget, request: ActionRequest) -> GuardVerdict | None:
         total, spent = budget.total_micros or 0, budget.spent_micros
-        # "resource": a refused domain RPC answers RESOURCE_EXHAUSTED with a QuotaFailure.
-        details = {"resource": "cost", "run_id": budget.run_id, "total_usd": _usd(total),
-                   "spent_usd": _usd(spent), "used_fraction": f"{spent / total:.4f}"}
         if spent >= total:
             return GuardVerdict(Verdict.DENY, reasons=(Reason(
                 "budget_exhausted", f"run {budget.run_id} has spent its budget of "
-                f"{_usd(total)} USD", details),))
+                f"{_usd(total)} USD", _details(budget)),))
         estimate = store.to_micros(request.estimated_cost_usd)
         if spent + estimate > total:
             return GuardVerdict(Verdict.DENY, reasons=(Reason(
                 "budget_exceeded", f"estimated {_usd(estimate)} USD would pass the run's "
-                f"remaining {_usd(total - spent)} USD", details),))
+                f"remaining {_usd(total - spent)} USD", _details(budget)),))
         pause = self.pause_fraction
         if pause is not None and spent >= pause * total:
             return GuardVerdict(Verdict.DEFER, retry_after_s=self.paused_retry_after_s,
                                 reasons=(Reason("run_paused", f"run {budget.run_id} is paused "
                                                 f"at {spent / total:.0%} of its budget",
-                                                {**details, "threshold": f"{pause:g}"}),))
+                                                _details(budget, pause)),))
         for threshold in reversed(self.thresholds):
             if (threshold.action == "preempt" and spent >= threshold.fraction * total
                     and request.priority in threshold.priorities):
@@ -165,8 +176,8 @@ class BudgetPlugin:
                                         "budget_throttled",
                                         f"P{request.priority} work of run {budget.run_id} is "
                                         f"held back at {spent / total:.0%} of its budget",
-                                        {**details, "threshold": f"{threshold.fraction:g}"}),))
-        return GuardVerdict(Verdict.ALLOW)
+                                        _details(budget, threshold.fraction)),))
+        return PLAIN_ALLOW  # the common answer: nothing formatted for it
 
     @hookimpl
     def bastion_usage_reported(self, report: UsageReport, unit_of_work: UnitOfWork) -> None:

@@ -41,7 +41,7 @@ from bastion.runtime.actions import ActionRequest, UsageReport
 from bastion.runtime.config import Settings
 from bastion.runtime.ttl_cache import TtlCache
 from bastion.runtime.unit_of_work import UnitOfWork
-from bastion.runtime.verdicts import Decision, GuardVerdict, Reason, Verdict
+from bastion.runtime.verdicts import PLAIN_ALLOW, Decision, GuardVerdict, Reason, Verdict
 from bastion.storage import Database, GroupCommitter
 from bastion.storage import quotas as store
 from bastion.storage.base import utcnow
@@ -121,7 +121,7 @@ class QuotaPlugin:
             optimistic=self.policy.optimistic and request.revision == 0 and not shadow)
         if op.optimistic:  # staged by bastion_decision_made, decided at commit
             request.scratch[self.name] = (items, op)
-            return GuardVerdict(Verdict.ALLOW)
+            return PLAIN_ALLOW
         return self._reserve_for_certain(request, items, op, shadow, now)
 
     async def _reserve_for_certain(self, request: ActionRequest,
