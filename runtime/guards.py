@@ -119,7 +119,9 @@ class GuardPipeline:
         except Exception as error:  # noqa: BLE001 - a guard's bug must not escape
             outcomes.append(self._raised(guard, request, error, started))
             return
-        if inspect.isawaitable(verdict):
+        # The usual answers first: inspect.isawaitable costs more than the rest of this.
+        if verdict is not None and type(verdict) is not GuardVerdict \
+                and inspect.isawaitable(verdict):
             waiting.append(self._settle(guard, request, self._bounded(guard, verdict), started))
         elif _elapsed_us(started) > guard.timeout_s * 1e6:
             outcomes.append(self._timed_out(guard, request, started))

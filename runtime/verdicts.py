@@ -83,6 +83,9 @@ class GuardResult:
     @classmethod
     def from_verdict(cls, guard: str, verdict: GuardVerdict, *, shadow: bool,
                      duration_us: int) -> "GuardResult":
+        if verdict is PLAIN_ALLOW:
+            return cls(guard=guard, verdict=Verdict.ALLOW, shadow=shadow,
+                       duration_us=duration_us)
         return cls(
             guard=guard, verdict=verdict.verdict,
             reasons=tuple(Reason(r.code, r.message, dict(r.details), guard)
