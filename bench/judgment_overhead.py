@@ -5,7 +5,10 @@ guard when that plugin is installed), against the same Check without policies an
 without reasoning, on the same server process in the same run, SQLite and PostgreSQL.
 
     python bench/judgment_overhead.py [--duration 5] [--concurrency 8,64]
-                                      [--backends sqlite,postgresql]
+                                      [--backends sqlite,postgresql] [--rounds 3] [--split]
+
+Each point is ``--rounds`` plain/judged pairs measured back to back, judged on the median
+ratio (the machine's speed drifts over minutes).
 
 Both tenants live on one server (built-in plugins, so the semantic guard runs for both):
 ``bench`` has no policies, ``judged`` has the 50. Issue #4's target: ratio >= 0.70.
@@ -18,6 +21,7 @@ import contextlib
 import io
 import os
 import pathlib
+import statistics
 import sys
 import tempfile
 
@@ -78,6 +82,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=1.5)
     parser.add_argument("--concurrency", default="8,64")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="plain/judged pairs per point, back to back; the verdict is on "
+                             "their median ratio")
     parser.add_argument("--split", action="store_true",
                         help="also measure each half alone: the policies (judged tenant, no "
                              "reasoning) and the scoring (policy-free tenant, reasoning)")
@@ -96,13 +103,16 @@ def main() -> int:
                                      "--role", "agent")["token"]
                 add_policies(env)
                 for c in levels:
-                    without = measure(f"{backend}-plain", pid, target, token, c,
-                                      args.warmup, args.duration, "plain")
-                    with_ = measure(f"{backend}-judged", pid, target, judged, c,
-                                    args.warmup, args.duration, "judgment")
-                    print_point(without)
-                    print_point(with_)
-                    rows.append((backend, without, with_))
+                    pairs = []
+                    for _ in range(args.rounds):
+                        without = measure(f"{backend}-plain", pid, target, token, c,
+                                          args.warmup, args.duration, "plain")
+                        with_ = measure(f"{backend}-judged", pid, target, judged, c,
+                                        args.warmup, args.duration, "judgment")
+                        print_point(without)
+                        print_point(with_)
+                        pairs.append((without, with_))
+                    rows.append((backend, c, pairs))
                     if args.split:
                         for name, key, request in (("policies-only", judged, "plain"),
                                                    ("reasoning-only", token, "judgment")):
@@ -115,11 +125,16 @@ def main() -> int:
     print("\n| backend | c | rps without | rps with | ratio (target >= 0.70) | "
           "CPU µs without | CPU µs with |")
     print("|---|---|---|---|---|---|---|")
-    for backend, without, with_ in rows:
-        ratio = with_.rps / without.rps if without.rps else 0.0
-        print(f"| {backend} | {without.concurrency} | {without.rps:.0f} | {with_.rps:.0f} | "
-              f"{ratio:.2f} {'ok' if ratio >= TARGET else 'MISS'} | {without.cpu_us:.0f} | "
-              f"{with_.cpu_us:.0f} |")
+    for backend, c, pairs in rows:
+        for without, with_ in pairs:
+            ratio = with_.rps / without.rps if without.rps else 0.0
+            print(f"| {backend} | {c} | {without.rps:.0f} | {with_.rps:.0f} | {ratio:.2f} | "
+                  f"{without.cpu_us:.0f} | {with_.cpu_us:.0f} |")
+    print()
+    for backend, c, pairs in rows:
+        ratio = statistics.median(w.rps / o.rps if o.rps else 0.0 for o, w in pairs)
+        print(f"{backend} c={c}: ratio {ratio:.2f} (median of {len(pairs)}; target >= "
+              f"{TARGET:.2f}) {'ok' if ratio >= TARGET else 'MISS'}")
     return 0
 
 
