@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from bastion.runtime.event_loop import EVENT_LOOPS
+
 DEFAULT_DATABASE_URL = "sqlite:///./bastion.db"
 
 
@@ -228,8 +230,8 @@ def load_settings(path: str | None = None, env: Mapping[str, str] | None = None,
 def _validate(settings: Settings) -> None:
     if settings.log_format not in ("json", "console"):
         raise ValueError("log_format must be 'json' or 'console'")
-    if settings.event_loop not in ("auto", "uvloop", "asyncio"):
-        raise ValueError("event_loop must be 'auto', 'uvloop' or 'asyncio'")
+    if settings.event_loop not in EVENT_LOOPS:
+        raise ValueError(f"event_loop must be one of {', '.join(EVENT_LOOPS)}")
     if "none" in (a.lower() for a in settings.jwt_algorithms):
         raise ValueError("jwt_algorithms must not contain 'none'")
     for name, guard in settings.guards.items():

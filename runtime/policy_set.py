@@ -169,7 +169,7 @@ class PolicySet:
         key = tuple(sorted(positions))
         found = self._sets.get(key)
         if found is None:
-            # Bounded: every key is a union of index entries, and the set is rebuilt
-            # when the policies change.
+            if len(self._sets) >= _CACHED_ACTIONS:
+                self._sets.clear()  # few distinct sets in practice; stay bounded anyway
             found = self._sets[key] = Candidates(tuple(self.policies[p] for p in key))
         return found

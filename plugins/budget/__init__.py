@@ -120,7 +120,6 @@ class BudgetPlugin:
         """Only Checks of a run (run inline: no thread hand-off for the others)."""
         return bool(request.run_id)
 
-
     # Runs on the event loop: a cached budget is judged at once; a miss returns a coroutine
     # that reads it (the pipeline awaits it under the guard's deadline).
     inline = True
