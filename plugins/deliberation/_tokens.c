@@ -1,27 +1,40 @@
-/* The deliberation scorer's tokenisation of an ASCII text, in C (issue #4).
+/* The deliberation scorer's counting over an ASCII text, in C (issue #4).
  *
- * scan(low, step_words, step_firsts, goal_words, head_words)
- *     -> (steps, step_chars, off_topic, present, joined)
+ * tally(text, flags, step_firsts, goal_words, head_words, conclusion_phrases,
+ *       justification_phrases, issue_phrases)
+ *     -> (steps, step_chars, off_topic, concluded, justified, issues, goal_hits, phase_hits)
  *
- * Exactly what the pure-Python path of bastion.plugins.deliberation.scoring computes from
- * a lower-cased text (``_scan_python``), for texts that are all ASCII; the caller keeps the
- * Python path for every other text. tests/test_deliberation_native.py compares the two on
- * generated texts. Definitions (ASCII restrictions of Python's str semantics):
+ * Exactly what the pure-Python path of bastion.plugins.deliberation.scoring computes
+ * (``_tally_python``) for texts that are all ASCII; the caller keeps the Python path for
+ * every other text. tests/test_deliberation_native.py compares the two on generated texts.
+ *
+ * ``flags`` maps each marker word to its roles (the F_* bits below, built once per settings
+ * and phase by ``scoring._Matcher``); ``step_firsts`` maps the first word of each step
+ * phrase to its " phrase " strings; the phrase tuples hold " phrase " strings of two or more
+ * words. Definitions (ASCII restrictions of Python's str semantics):
  *
  *   line break   \n \r \v \f \x1c \x1d \x1e     (str.splitlines)
  *   space        \t \n \v \f \r \x1c-\x1f ' '   (str.isspace, the regex \s)
  *   list item    ^\s*(?:\d+[.)]|[-*])\s+        (scoring._LIST_ITEM)
  *   segment      a stripped list-item line, or the stripped pieces of any other line cut
  *                after '.', '!' or '?' followed by a space (the space dropped) and at NUL
- *   word         a run of [A-Za-z0-9'-]          (scoring.words_of)
+ *   word         a run of [a-z0-9'-] of the lower-cased text (scoring.words_of)
+ *   occurrences  of a word or phrase: what str.count finds in " w1 w2 ... wn " (the
+ *                words space-joined): left to right, and a match after one that ended at
+ *                word k starts at word k + 2 or later (the separating space was used)
  *
- * Distinct words are interned through a small open-addressing table, so a text of n words
- * with d distinct ones creates d Python strings, not n.
+ * Distinct words are interned through a small open-addressing table (one Python string
+ * each, for the lookups in ``flags`` and ``goal_words``, released at once); the text is kept
+ * as a sequence of word numbers, and phrases are matched over that sequence, so a call
+ * allocates no Python object per word and no joined copy of the text.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+
+enum { F_STEP = 1, F_STEP_FIRST = 2, F_CONCLUSION = 4, F_JUSTIFICATION = 8, F_ISSUE = 16,
+       F_PHASE = 32 };
 
 static inline int is_space(unsigned char c) {
     return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
@@ -57,18 +70,20 @@ static int is_list_item(const unsigned char *p, Py_ssize_t s, Py_ssize_t e) {
 typedef struct {
     Py_ssize_t off, len;
     uint64_t hash;
-    PyObject *word;   /* owned */
-    int in_goal, is_step;
+    long flags;
+    int in_goal;
     PyObject *group;  /* borrowed from step_firsts: phrases starting with this word */
 } Entry;
 
 typedef struct {
-    const unsigned char *text;
-    PyObject *step_words, *step_firsts, *goal_words;
-    Entry *entries;
+    const unsigned char *text;  /* the lower-cased copy */
+    PyObject *flags, *step_firsts, *goal_words;
+    int has_goal;
+    Entry *entries;     /* capacity / 2 of them: the table is at most half full */
     Py_ssize_t count;
     Py_ssize_t *slots;  /* index + 1 into entries; 0 = empty */
-    size_t mask;
+    size_t mask;        /* capacity - 1 */
+    int on_heap;        /* entries and slots were allocated (else: the caller's stack) */
 } Table;
 
 static uint64_t fnv1a(const unsigned char *p, Py_ssize_t n) {
@@ -77,32 +92,92 @@ static uint64_t fnv1a(const unsigned char *p, Py_ssize_t n) {
     return h;
 }
 
-/* The entry of the word p[off:off+len], made on first sight; NULL on error. */
-static Entry *intern_word(Table *t, Py_ssize_t off, Py_ssize_t len) {
-    const unsigned char *w = t->text + off;
-    uint64_t h = fnv1a(w, len);
+/* Doubles the table (a text with more distinct words than the stack table holds). Sized
+ * to the words actually seen, not the text's length: zeroing a table for every word a
+ * 2,000-character text could hold cost more than reading it. */
+static int grow(Table *t) {
+    size_t capacity = (t->mask + 1) * 2;
+    Entry *entries = PyMem_Malloc(sizeof(Entry) * (capacity / 2));
+    Py_ssize_t *slots = PyMem_Calloc(capacity, sizeof(Py_ssize_t));
+    if (entries == NULL || slots == NULL) {
+        PyMem_Free(entries);
+        PyMem_Free(slots);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(entries, t->entries, sizeof(Entry) * t->count);
+    for (Py_ssize_t i = 0; i < t->count; i++) {
+        size_t slot = (size_t)entries[i].hash & (capacity - 1);
+        while (slots[slot]) slot = (slot + 1) & (capacity - 1);
+        slots[slot] = i + 1;
+    }
+    if (t->on_heap) {
+        PyMem_Free(t->entries);
+        PyMem_Free(t->slots);
+    }
+    t->entries = entries;
+    t->slots = slots;
+    t->mask = capacity - 1;
+    t->on_heap = 1;
+    return 0;
+}
+
+/* The slot holding the word w[0:len] (hash h), or the empty slot where it would go. */
+static size_t find_slot(const Table *t, const unsigned char *w, Py_ssize_t len, uint64_t h) {
     size_t slot = (size_t)h & t->mask;
     while (t->slots[slot]) {
-        Entry *e = &t->entries[t->slots[slot] - 1];
-        if (e->hash == h && e->len == len && memcmp(t->text + e->off, w, len) == 0) return e;
+        const Entry *e = &t->entries[t->slots[slot] - 1];
+        if (e->hash == h && e->len == len && memcmp(t->text + e->off, w, len) == 0) break;
         slot = (slot + 1) & t->mask;
     }
-    PyObject *word = PyUnicode_New(len, 127);
-    if (word == NULL) return NULL;
-    memcpy(PyUnicode_1BYTE_DATA(word), w, len);
-    Entry *e = &t->entries[t->count];
-    *e = (Entry){off, len, h, word, 0, 0, NULL};
-    t->count++;
-    t->slots[slot] = t->count;
-    if ((e->in_goal = PySet_Contains(t->goal_words, word)) < 0) return NULL;
-    if ((e->is_step = PySet_Contains(t->step_words, word)) < 0) return NULL;
-    e->group = PyDict_GetItemWithError(t->step_firsts, word);
-    if (e->group == NULL && PyErr_Occurred()) return NULL;
-    if (e->group != NULL && !PyTuple_Check(e->group)) {
-        PyErr_SetString(PyExc_TypeError, "step_firsts values must be tuples of str");
-        return NULL;
+    return slot;
+}
+
+/* The number (index into entries) of the word w[0:len], or -1 if the text lacks it. */
+static Py_ssize_t word_number(const Table *t, const unsigned char *w, Py_ssize_t len) {
+    size_t slot = find_slot(t, w, len, fnv1a(w, len));
+    return (Py_ssize_t)t->slots[slot] - 1;
+}
+
+/* The roles of a word first seen: its flags, whether the goal names it, its step phrases. */
+static int classify(Table *t, Entry *e) {
+    PyObject *word = PyUnicode_New(e->len, 127);
+    if (word == NULL) return -1;
+    memcpy(PyUnicode_1BYTE_DATA(word), t->text + e->off, e->len);
+    int status = -1;
+    PyObject *flags = PyDict_GetItemWithError(t->flags, word);
+    if (flags == NULL && PyErr_Occurred()) goto done;
+    if (flags != NULL && (e->flags = PyLong_AsLong(flags)) == -1 && PyErr_Occurred()) goto done;
+    if (t->has_goal && (e->in_goal = PySet_Contains(t->goal_words, word)) < 0) goto done;
+    if (e->flags & F_STEP_FIRST) {
+        e->group = PyDict_GetItemWithError(t->step_firsts, word);
+        if (e->group == NULL && PyErr_Occurred()) goto done;
+        if (e->group != NULL && !PyTuple_Check(e->group)) {
+            PyErr_SetString(PyExc_TypeError, "step_firsts values must be tuples of str");
+            goto done;
+        }
     }
-    return e;
+    status = 0;
+done:
+    Py_DECREF(word);
+    return status;
+}
+
+/* The number of the word text[off:off+len], classified on first sight; -1 on error. */
+static Py_ssize_t intern_word(Table *t, Py_ssize_t off, Py_ssize_t len) {
+    const unsigned char *w = t->text + off;
+    uint64_t h = fnv1a(w, len);
+    size_t slot = find_slot(t, w, len, h);
+    if (t->slots[slot]) return (Py_ssize_t)t->slots[slot] - 1;
+    if ((size_t)t->count >= (t->mask + 1) / 2) {
+        if (grow(t) < 0) return -1;
+        slot = find_slot(t, w, len, h);
+    }
+    Entry *e = &t->entries[t->count];
+    *e = (Entry){off, len, h, 0, 0, NULL};
+    if (classify(t, e) < 0) return -1;
+    t->slots[slot] = ++t->count;
+    return t->count - 1;
 }
 
 /* Whether " w0 w1 ... " (the part's first words, already in head[0:n]) starts with one of
@@ -124,11 +199,10 @@ static int head_starts(PyObject *group, const char *head, Py_ssize_t n) {
 
 typedef struct {
     Py_ssize_t steps, step_chars, off_topic;
-    char *joined;       /* " w1 w2 ... wn " being built */
-    Py_ssize_t joined_len;
+    Py_ssize_t *words;  /* the text as word numbers */
+    Py_ssize_t word_count;
     char *head;         /* scratch for head_starts */
     Py_ssize_t head_words;
-    int has_goal;
 } Totals;
 
 /* One stripped, non-empty segment p[s:e]. */
@@ -143,11 +217,10 @@ static int scan_part(Table *t, Totals *out, Py_ssize_t s, Py_ssize_t e) {
         if (i >= e) break;
         Py_ssize_t start = i;
         while (i < e && is_word(p[i])) i++;
-        Entry *entry = intern_word(t, start, i - start);
-        if (entry == NULL) return -1;
-        memcpy(out->joined + out->joined_len, p + start, i - start);
-        out->joined_len += i - start;
-        out->joined[out->joined_len++] = ' ';
+        Py_ssize_t number = intern_word(t, start, i - start);
+        if (number < 0) return -1;
+        Entry *entry = &t->entries[number];
+        out->words[out->word_count++] = number;
         on_topic |= entry->in_goal;
         if (words == 0) {
             first = entry;
@@ -161,7 +234,7 @@ static int scan_part(Table *t, Totals *out, Py_ssize_t s, Py_ssize_t e) {
         words++;
     }
     int step = 0;
-    if (first != NULL && first->is_step) {
+    if (first != NULL && (first->flags & F_STEP)) {
         step = 1;
     } else if (first != NULL && first->group != NULL) {
         if ((step = head_starts(first->group, out->head, head_len)) < 0) return -1;
@@ -172,7 +245,7 @@ static int scan_part(Table *t, Totals *out, Py_ssize_t s, Py_ssize_t e) {
         out->steps++;
         out->step_chars += e - s;
     }
-    if (out->has_goal && !on_topic) out->off_topic++;
+    if (t->has_goal && !on_topic) out->off_topic++;
     return 0;
 }
 
@@ -201,77 +274,159 @@ static int scan_line(Table *t, Totals *out, Py_ssize_t s, Py_ssize_t e) {
     return scan_piece(t, out, start, e);
 }
 
-static PyObject *scan(PyObject *module, PyObject *args) {
-    PyObject *low, *step_words, *step_firsts, *goal_words;
+/* Occurrences of the word sequence want[0:k] in the text (see "occurrences" above); with
+ * first_only, 1 at the first. */
+static Py_ssize_t occurrences(const Totals *out, const Py_ssize_t *want, Py_ssize_t k,
+                              int first_only) {
+    Py_ssize_t found = 0, i = 0;
+    while (i + k <= out->word_count) {
+        Py_ssize_t j = 0;
+        while (j < k && out->words[i + j] == want[j]) j++;
+        if (j < k) {
+            i++;
+            continue;
+        }
+        if (first_only) return 1;
+        found++;
+        i += k + 1;
+    }
+    return found;
+}
+
+#define PHRASE_WORDS 16
+
+/* Occurrences of each " phrase " of the tuple, summed (first_only: 1 if any occurs). */
+static Py_ssize_t phrases_in(const Table *t, const Totals *out, PyObject *phrases,
+                             int first_only) {
+    Py_ssize_t total = 0;
+    for (Py_ssize_t n = 0; n < PyTuple_GET_SIZE(phrases); n++) {
+        PyObject *phrase = PyTuple_GET_ITEM(phrases, n);
+        Py_ssize_t plen;
+        const char *p = PyUnicode_Check(phrase) ? PyUnicode_AsUTF8AndSize(phrase, &plen) : NULL;
+        if (p == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "phrases must be str");
+            return -1;
+        }
+        Py_ssize_t want[PHRASE_WORDS], k = 0, i = 0;
+        int absent = 0;
+        while (i < plen && !absent) {
+            while (i < plen && p[i] == ' ') i++;
+            Py_ssize_t start = i;
+            while (i < plen && p[i] != ' ') i++;
+            if (i == start) break;
+            if (k == PHRASE_WORDS) {
+                PyErr_Format(PyExc_ValueError, "a phrase has more than %d words", PHRASE_WORDS);
+                return -1;
+            }
+            /* A word the text lacks (a non-ASCII one, say): the phrase cannot occur. */
+            want[k] = word_number(t, (const unsigned char *)p + start, i - start);
+            absent = want[k++] < 0;
+        }
+        if (absent || k == 0) continue;
+        Py_ssize_t found = occurrences(out, want, k, first_only);
+        if (first_only && found) return 1;
+        total += found;
+    }
+    return total;
+}
+
+#define STACK_SLOTS 256  /* a power of two */
+
+static PyObject *tally(PyObject *module, PyObject *args) {
+    PyObject *text_obj, *flags, *step_firsts, *goal_words, *conclusion_phrases,
+        *justification_phrases, *issue_phrases;
     Py_ssize_t head_words;
-    if (!PyArg_ParseTuple(args, "UO!O!On:scan", &low, &PyFrozenSet_Type, &step_words,
-                          &PyDict_Type, &step_firsts, &goal_words, &head_words))
+    if (!PyArg_ParseTuple(args, "UO!O!OnO!O!O!:tally", &text_obj, &PyDict_Type, &flags,
+                          &PyDict_Type, &step_firsts, &goal_words, &head_words,
+                          &PyTuple_Type, &conclusion_phrases, &PyTuple_Type,
+                          &justification_phrases, &PyTuple_Type, &issue_phrases))
         return NULL;
     if (!PyAnySet_Check(goal_words)) {
         PyErr_SetString(PyExc_TypeError, "goal_words must be a set or frozenset");
         return NULL;
     }
-    if (!PyUnicode_IS_ASCII(low)) {
-        PyErr_SetString(PyExc_ValueError, "scan takes an ASCII text");
+    if (!PyUnicode_IS_ASCII(text_obj)) {
+        PyErr_SetString(PyExc_ValueError, "tally takes an ASCII text");
         return NULL;
     }
     if (head_words < 1) head_words = 1;
-    const unsigned char *text = PyUnicode_1BYTE_DATA(low);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(low);
-    Py_ssize_t max_words = n / 2 + 1;
-    size_t capacity = 8;
-    while (capacity < (size_t)max_words * 2) capacity <<= 1;
-
-    Table t = {text, step_words, step_firsts, goal_words, NULL, 0, NULL, capacity - 1};
-    Totals out = {0, 0, 0, NULL, 1, NULL, head_words, PySet_GET_SIZE(goal_words) > 0};
-    PyObject *result = NULL, *present = NULL, *joined = NULL;
-    t.entries = PyMem_Malloc(sizeof(Entry) * max_words);
-    t.slots = PyMem_Calloc(capacity, sizeof(Py_ssize_t));
-    out.joined = PyMem_Malloc(n + 3);  /* every word but the last is followed by a separator */
+    const unsigned char *original = PyUnicode_1BYTE_DATA(text_obj);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text_obj);
+    /* The table starts on the stack (STACK_SLOTS slots, half as many entries). */
+    Entry stack_entries[STACK_SLOTS / 2];
+    Py_ssize_t stack_slots[STACK_SLOTS] = {0};
+    Table t = {NULL, flags, step_firsts, goal_words, PySet_GET_SIZE(goal_words) > 0,
+               stack_entries, 0, stack_slots, STACK_SLOTS - 1, 0};
+    Totals out = {0, 0, 0, NULL, 0, NULL, head_words};
+    PyObject *result = NULL;
+    unsigned char *low = PyMem_Malloc(n + 1);
+    out.words = PyMem_Malloc(sizeof(Py_ssize_t) * (n / 2 + 1));
     out.head = PyMem_Malloc(n + 3);
-    if (!t.entries || !t.slots || !out.joined || !out.head) {
+    if (!low || !out.words || !out.head) {
         PyErr_NoMemory();
         goto done;
     }
-    out.joined[0] = ' ';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = original[i];
+        low[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+    }
+    t.text = low;
 
     Py_ssize_t line = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
-        if (i == n || is_line_break(text[i])) {
+        if (i == n || is_line_break(low[i])) {
             if (scan_line(&t, &out, line, i) < 0) goto done;
             line = i + 1;
         }
     }
-    if (out.joined_len == 1) out.joined[out.joined_len++] = ' ';  /* no words: "  " */
 
-    if ((present = PySet_New(NULL)) == NULL) goto done;
-    for (Py_ssize_t i = 0; i < t.count; i++)
-        if (PySet_Add(present, t.entries[i].word) < 0) goto done;
-    if ((joined = PyUnicode_New(out.joined_len, 127)) == NULL) goto done;
-    memcpy(PyUnicode_1BYTE_DATA(joined), out.joined, out.joined_len);
-    result = Py_BuildValue("nnnOO", out.steps, out.step_chars, out.off_topic, present, joined);
+    int concluded = 0, justified = 0;
+    Py_ssize_t issues = 0, goal_hits = 0, phase_hits = 0;
+    for (Py_ssize_t i = 0; i < t.count; i++) {
+        const Entry *e = &t.entries[i];
+        goal_hits += e->in_goal;
+        phase_hits += (e->flags & F_PHASE) != 0;
+        concluded |= (e->flags & F_CONCLUSION) != 0;
+        justified |= (e->flags & F_JUSTIFICATION) != 0;
+        if (e->flags & F_ISSUE) issues += occurrences(&out, &i, 1, 0);
+    }
+    Py_ssize_t found;
+    if (!concluded) {
+        if ((found = phrases_in(&t, &out, conclusion_phrases, 1)) < 0) goto done;
+        concluded = found > 0;
+    }
+    if (!justified) {
+        if ((found = phrases_in(&t, &out, justification_phrases, 1)) < 0) goto done;
+        justified = found > 0;
+    }
+    if ((found = phrases_in(&t, &out, issue_phrases, 0)) < 0) goto done;
+    issues += found;
+    result = Py_BuildValue("nnnOOnnn", out.steps, out.step_chars, out.off_topic,
+                           concluded ? Py_True : Py_False, justified ? Py_True : Py_False,
+                           issues, goal_hits, phase_hits);
 
 done:
-    for (Py_ssize_t i = 0; t.entries && i < t.count; i++) Py_DECREF(t.entries[i].word);
-    Py_XDECREF(present);
-    Py_XDECREF(joined);
-    PyMem_Free(t.entries);
-    PyMem_Free(t.slots);
-    PyMem_Free(out.joined);
+    if (t.on_heap) {
+        PyMem_Free(t.entries);
+        PyMem_Free(t.slots);
+    }
+    PyMem_Free(low);
+    PyMem_Free(out.words);
     PyMem_Free(out.head);
     return result;
 }
 
 static PyMethodDef methods[] = {
-    {"scan", scan, METH_VARARGS,
-     "scan(low, step_words, step_firsts, goal_words, head_words) -> (steps, step_chars, "
-     "off_topic, present, joined) for an ASCII lower-cased text."},
+    {"tally", tally, METH_VARARGS,
+     "tally(text, flags, step_firsts, goal_words, head_words, conclusion_phrases, "
+     "justification_phrases, issue_phrases) -> (steps, step_chars, off_topic, concluded, "
+     "justified, issues, goal_hits, phase_hits) for an ASCII text."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_tokens",
-    "The deliberation scorer's tokenisation of ASCII texts, in C.", -1, methods,
+    "The deliberation scorer's counting over ASCII texts, in C.", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__tokens(void) { return PyModule_Create(&module); }

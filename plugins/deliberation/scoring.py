@@ -34,10 +34,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-try:  # the C tokeniser of ASCII texts, built with the package (_tokens.c)
-    from bastion.plugins.deliberation._tokens import scan as _native_scan
+try:  # the C counting of ASCII texts, built with the package (_tokens.c)
+    from bastion.plugins.deliberation._tokens import tally as _native_tally
 except ImportError:  # pragma: no cover - a build without a C compiler: the Python path
-    _native_scan = None
+    _native_tally = None
 
 DEFAULT_MARKERS: Mapping[str, tuple[str, ...]] = {
     "step": ("first", "firstly", "second", "secondly", "third", "then", "next", "after that",
@@ -142,11 +142,13 @@ class _Phrases:
         cleaned.discard("")
         self.words = frozenset(p for p in cleaned if " " not in p)
         by_first: dict[str, list[str]] = {}
-        for phrase in cleaned:
+        for phrase in sorted(cleaned):
             if " " in phrase:
                 by_first.setdefault(phrase.split(" ", 1)[0], []).append(f" {phrase} ")
         self.by_first = {first: tuple(group) for first, group in by_first.items()}
         self.firsts = frozenset(self.by_first)
+        # Every " phrase " of two or more words (for the C counting).
+        self.phrases = tuple(p for group in self.by_first.values() for p in group)
 
     def _candidates(self, present: set[str]) -> list[str]:
         return [p for first in self.firsts.intersection(present) for p in self.by_first[first]]
@@ -173,6 +175,33 @@ class _Matcher:
                                 *markers["non_sequitur"]))
         self.phase_words = {phase: frozenset(w for p in words for w in words_of(p.lower()))
                             for phase, words in settings.phase_words.items()}
+        # For the C counting: each marker word's roles (_tokens.c's F_* bits), and per
+        # phase the same with that phase's vocabulary added.
+        flags: dict[str, int] = {}
+        for bit, words in ((_STEP, self.step.words), (_STEP_FIRST, self.step.firsts),
+                           (_CONCLUSION, self.conclusion.words),
+                           (_JUSTIFICATION, self.justification.words),
+                           (_ISSUE, self.issues.words)):
+            for word in words:
+                flags[word] = flags.get(word, 0) | bit
+        self._flags = flags
+        self._flags_by_phase: dict[str, dict[str, int]] = {}
+
+    def flags(self, phase: str) -> dict[str, int]:
+        """The marker words' roles, with ``phase``'s vocabulary (cached per phase)."""
+        cached = self._flags_by_phase.get(phase)
+        if cached is None:
+            cached = dict(self._flags)
+            for word in self.phase_words.get(phase, ()):
+                cached[word] = cached.get(word, 0) | _PHASE
+            if len(self._flags_by_phase) > 64:  # phases are few; a bound all the same
+                self._flags_by_phase.clear()
+            self._flags_by_phase[phase] = cached
+        return cached
+
+
+# A marker word's roles, as _tokens.c numbers them.
+_STEP, _STEP_FIRST, _CONCLUSION, _JUSTIFICATION, _ISSUE, _PHASE = 1, 2, 4, 8, 16, 32
 
 
 _MATCHERS: dict[int, tuple[Settings, _Matcher]] = {}
@@ -233,9 +262,9 @@ def estimate_tokens(text: str) -> int:
 def _scan_python(low: str, step_words: frozenset[str],
                  step_firsts: Mapping[str, tuple[str, ...]], goal_words: set[str],
                  head_words: int) -> tuple[int, int, int, set[str], str]:
-    """The tokenisation ``score`` needs, of lower-case ``low``: (reasoning steps, their
-    total characters, off-topic segments, the set of words, the words space-joined with a
-    space at each end). The C module ``_tokens`` computes the same for ASCII texts."""
+    """The tokenisation ``_tally_python`` needs, of lower-case ``low``: (reasoning steps,
+    their total characters, off-topic segments, the set of words, the words space-joined
+    with a space at each end)."""
     parts = segments(low)
     # One tokenisation; the markers are set lookups and substring counts over it (C
     # speed), not a regular expression per marker list.
@@ -258,25 +287,41 @@ def _starts_with_phrase(words: Sequence[str], phrases: Sequence[str]) -> bool:
     return any(head.startswith(p) for p in phrases)
 
 
+def _tally_python(low: str, m: _Matcher, goal_words: set[str], phase: str
+                  ) -> tuple[int, int, int, bool, bool, int, int, int]:
+    """What ``score`` counts in lower-case ``low``: (reasoning steps, their characters,
+    off-topic segments, a conclusion marker found, a justification marker found, logical
+    issues, goal keywords found, phase words found). The C module ``_tokens`` counts the
+    same for ASCII texts."""
+    steps, step_chars, off_topic, present, joined = _scan_python(
+        low, m.step.words, m.step.by_first, goal_words, _HEAD_WORDS)
+    vocabulary = m.phase_words.get(phase, frozenset())
+    return (steps, step_chars, off_topic, m.conclusion.found(present, joined),
+            m.justification.found(present, joined), m.issues.count(present, joined),
+            len(goal_words & present), len(vocabulary & present))
+
+
+def tally(text: str, goal_words: set[str], phase: str, settings: Settings
+          ) -> tuple[int, int, int, bool, bool, int, int, int]:
+    """``_tally_python`` of ``text`` lower-cased, in C when the text is ASCII."""
+    m = _matcher(settings)
+    if _native_tally is not None and text.isascii():
+        return _native_tally(text, m.flags(phase), m.step.by_first, goal_words, _HEAD_WORDS,
+                             m.conclusion.phrases, m.justification.phrases, m.issues.phrases)
+    return _tally_python(text.lower(), m, goal_words, phase)
+
+
 def score(text: str, goal: str, phase: str, thinking_tokens: int,
           settings: Settings) -> Score:
     """Scores ``text`` (SPEC G1); ``thinking_tokens`` 0 means "count them"."""
-    m = _matcher(settings)
-    low = text.lower()
     goal_words = keywords(goal)
-    scan = _native_scan if _native_scan is not None and low.isascii() else _scan_python
-    steps, step_chars, off_topic, present, joined = scan(
-        low, m.step.words, m.step.by_first, goal_words, _HEAD_WORDS)
+    (steps, step_chars, off_topic, concluded, justified, issues, goal_hits,
+     phase_hits) = tally(text, goal_words, phase, settings)
     detailed = steps > 0 and step_chars / steps > 50
-    depth = min(1.0, steps / 5 * 0.5 + 0.2 * m.conclusion.found(present, joined)
-                + 0.2 * m.justification.found(present, joined) + 0.1 * detailed)
-    issues = m.issues.count(present, joined)
+    depth = min(1.0, steps / 5 * 0.5 + 0.2 * concluded + 0.2 * justified + 0.1 * detailed)
     coherence = max(0.0, 1.0 - 0.15 * issues - 0.1 * off_topic)
-
-    goal_match = len(goal_words & present) / len(goal_words) if goal_words else 0.0
-    vocabulary = m.phase_words.get(phase, frozenset())
-    phase_match = min(1.0, len(vocabulary & present) / 3)
-    relevance = 0.6 * goal_match + 0.4 * phase_match
+    goal_match = goal_hits / len(goal_words) if goal_words else 0.0
+    relevance = 0.6 * goal_match + 0.4 * min(1.0, phase_hits / 3)
 
     w = settings.weights
     overall = w["depth"] * depth + w["coherence"] * coherence + w["relevance"] * relevance
