@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
 from bastion.storage.migrate import MIGRATIONS_DIR
+from bastion.storage.pg_json import json_rows, populate
 from bastion.storage.upsert import upsert
 
 DELIBERATION_VERSIONS = MIGRATIONS_DIR / "deliberation"
@@ -64,12 +65,10 @@ SCORE_COLUMNS = ("decision_id", "run_id", "task_id", "agent_id", "phase", "model
 _SCORE_COLUMNS = ("tenant_id", *SCORE_COLUMNS)
 _SQLITE_INSERT = (f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) VALUES "
                   f"({', '.join('?' * len(_SCORE_COLUMNS))})")
-# One array per column: one statement text whatever the batch size (see storage/ledger.py).
+# One JSON parameter: one statement text whatever the batch size (storage/pg_json.py).
 _POSTGRES_INSERT = (
-    f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) SELECT * FROM unnest("
-    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], "
-    "%b::float8[], %b::float8[], %b::float8[], %b::float8[], %b::int4[], %b::int4[], "
-    "%b::int4[], %b::int8[], %b::text[], %b::text[], %b::timestamptz[])")
+    f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) "
+    f"SELECT {', '.join(_SCORE_COLUMNS)} FROM {populate('deliberation_scores')}")
 
 
 class InsertScores:
@@ -88,9 +87,7 @@ class InsertScores:
         cursor = conn.connection.cursor()
         try:
             if conn.dialect.name == "postgresql":
-                cursor.execute(_POSTGRES_INSERT,
-                               [[float(v) for v in column] if 7 <= n <= 10 else list(column)
-                                for n, column in enumerate(zip(*rows))])
+                cursor.execute(_POSTGRES_INSERT, [json_rows(_SCORE_COLUMNS, rows)])
             else:
                 cursor.executemany(_SQLITE_INSERT, [(*row[:-1], sqlite_ts(row[-1]))
                                                     for row in rows])

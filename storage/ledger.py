@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
 from bastion.storage.group_commit import RetryBatch
+from bastion.storage.pg_json import json_rows, populate
 
 
 class LedgerEntryRow(TenantScoped, Base):
@@ -203,26 +204,24 @@ class _DriverSql(NamedTuple):
 _ROWS_PER_INSERT = 500  # 5,000 parameters: within SQLite's limit
 _COLUMNS = ("tenant_id, sequence, ts, action_type, actor, subject_id, payload_json, "
             "parent_hash, entry_hash, signature")
+_COLUMN_NAMES = tuple(_COLUMNS.split(", "))
 _SQLITE_INSERT = f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES "
 _SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-# One array per column, whatever the batch size: a single statement text, so psycopg
-# converts it once and the server prepares it once (a multi-row VALUES list has ten
-# parameters per row, and psycopg re-parses a statement with over 50 on every execution),
-# and binary parameters (%b), which psycopg's text array format would escape with a regular
-# expression per element.
-_POSTGRES_INSERT = (
-    f"INSERT INTO ledger_entries ({_COLUMNS}) SELECT * FROM unnest("
-    "%b::text[], %b::bigint[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
-    "%b::text[], %b::text[], %b::text[], %b::text[])")
+# The batch as one JSON parameter (storage/pg_json.py), whatever its size: a single
+# statement text, so psycopg converts it once and the server prepares it once (a multi-row
+# VALUES list has ten parameters per row, and psycopg re-parses a statement with over 50 on
+# every execution).
+_POSTGRES_ROWS = populate("ledger_entries")
+_POSTGRES_INSERT = (f"INSERT INTO ledger_entries ({_COLUMNS}) "
+                    f"SELECT {_COLUMNS} FROM {_POSTGRES_ROWS}")
 
 
-# The lock in a materialised CTE joined with the rows: the plan scans it first (a nested
-# loop with the CTE outside), so the lock is held before any row is inserted.
+# The lock in a materialised CTE joined with the rows: no row can be inserted before the
+# CTE's one row exists, so the lock is held first whatever the join order.
 _POSTGRES_LOCKED_INSERT = (
-    "WITH tenant_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(%b::text, "
-    f"0))) INSERT INTO ledger_entries ({_COLUMNS}) SELECT rows.* FROM tenant_lock, unnest("
-    "%b::text[], %b::bigint[], %b::timestamptz[], %b::text[], %b::text[], %b::text[], "
-    "%b::text[], %b::text[], %b::text[], %b::text[]) AS rows")
+    "WITH tenant_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(%s::text, "
+    f"0))) INSERT INTO ledger_entries ({_COLUMNS}) SELECT rows.* FROM tenant_lock, "
+    f"(SELECT {_COLUMNS} FROM {_POSTGRES_ROWS}) AS rows")
 
 
 def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
@@ -234,11 +233,11 @@ def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
 
 
 def _postgres_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
-    cursor.execute(_POSTGRES_INSERT, [list(column) for column in zip(*records)])
+    cursor.execute(_POSTGRES_INSERT, [json_rows(_COLUMN_NAMES, records)])
 
 
 def _postgres_locked_insert(cursor: Any, records: Sequence[LedgerRecord], key: str) -> None:
-    cursor.execute(_POSTGRES_LOCKED_INSERT, [key, *(list(column) for column in zip(*records))])
+    cursor.execute(_POSTGRES_LOCKED_INSERT, [key, json_rows(_COLUMN_NAMES, records)])
 
 
 _DRIVER_SQL = {
