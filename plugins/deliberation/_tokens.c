@@ -36,20 +36,27 @@
 enum { F_STEP = 1, F_STEP_FIRST = 2, F_CONCLUSION = 4, F_JUSTIFICATION = 8, F_ISSUE = 16,
        F_PHASE = 32 };
 
-static inline int is_space(unsigned char c) {
-    return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
+/* Character classes, one table lookup each (filled by init_classes). */
+enum { C_SPACE = 1, C_BREAK = 2, C_DIGIT = 4, C_WORD = 8 };
+static unsigned char CLASSES[256];
+
+static void init_classes(void) {
+    for (int c = 0; c < 256; c++) {
+        unsigned char k = 0;
+        if (c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31)) k |= C_SPACE;
+        if (c == '\n' || c == '\r' || c == 11 || c == 12 || (c >= 28 && c <= 30)) k |= C_BREAK;
+        if (c >= '0' && c <= '9') k |= C_DIGIT;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (k & C_DIGIT) || c == '\''
+            || c == '-')
+            k |= C_WORD;
+        CLASSES[c] = k;
+    }
 }
 
-static inline int is_line_break(unsigned char c) {
-    return c == '\n' || c == '\r' || c == 11 || c == 12 || (c >= 28 && c <= 30);
-}
-
-static inline int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-
-static inline int is_word(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || is_digit(c) || (c >= 'A' && c <= 'Z') || c == '\''
-        || c == '-';
-}
+static inline int is_space(unsigned char c) { return CLASSES[c] & C_SPACE; }
+static inline int is_line_break(unsigned char c) { return CLASSES[c] & C_BREAK; }
+static inline int is_digit(unsigned char c) { return CLASSES[c] & C_DIGIT; }
+static inline int is_word(unsigned char c) { return CLASSES[c] & C_WORD; }
 
 /* ^\s*(?:\d+[.)]|[-*])\s+ over p[s:e] (no backtracking can change the outcome: the
  * alternatives start with a non-space, and digits are never '.' or ')'). */
@@ -86,10 +93,30 @@ typedef struct {
     int on_heap;        /* entries and slots were allocated (else: the caller's stack) */
 } Table;
 
-static uint64_t fnv1a(const unsigned char *p, Py_ssize_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
-    return h;
+/* A word's hash: a rotate-and-xor per character (no multiplication on the per-character
+ * path) and one mix at the end, which spreads it over the table's low bits. Equality is
+ * always confirmed on the bytes. */
+static inline uint64_t hash_step(uint64_t h, unsigned char c) {
+    return ((h << 5) | (h >> 59)) ^ c;
+}
+
+static inline uint64_t hash_end(uint64_t h, Py_ssize_t len) {
+    h ^= (uint64_t)len << 56;
+    h ^= h >> 31;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static uint64_t word_hash(const unsigned char *p, Py_ssize_t n) {
+    uint64_t h = 0;
+    for (Py_ssize_t i = 0; i < n; i++) h = hash_step(h, p[i]);
+    return hash_end(h, n);
+}
+
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
 }
 
 /* Doubles the table (a text with more distinct words than the stack table holds). Sized
@@ -127,7 +154,7 @@ static size_t find_slot(const Table *t, const unsigned char *w, Py_ssize_t len, 
     size_t slot = (size_t)h & t->mask;
     while (t->slots[slot]) {
         const Entry *e = &t->entries[t->slots[slot] - 1];
-        if (e->hash == h && e->len == len && memcmp(t->text + e->off, w, len) == 0) break;
+        if (e->hash == h && e->len == len && same_bytes(t->text + e->off, w, len)) break;
         slot = (slot + 1) & t->mask;
     }
     return slot;
@@ -135,7 +162,7 @@ static size_t find_slot(const Table *t, const unsigned char *w, Py_ssize_t len, 
 
 /* The number (index into entries) of the word w[0:len], or -1 if the text lacks it. */
 static Py_ssize_t word_number(const Table *t, const unsigned char *w, Py_ssize_t len) {
-    size_t slot = find_slot(t, w, len, fnv1a(w, len));
+    size_t slot = find_slot(t, w, len, word_hash(w, len));
     return (Py_ssize_t)t->slots[slot] - 1;
 }
 
@@ -163,10 +190,10 @@ done:
     return status;
 }
 
-/* The number of the word text[off:off+len], classified on first sight; -1 on error. */
-static Py_ssize_t intern_word(Table *t, Py_ssize_t off, Py_ssize_t len) {
+/* The number of the word text[off:off+len] (hash h: word_hash of it), classified on
+ * first sight; -1 on error. */
+static Py_ssize_t intern_word(Table *t, Py_ssize_t off, Py_ssize_t len, uint64_t h) {
     const unsigned char *w = t->text + off;
-    uint64_t h = fnv1a(w, len);
     size_t slot = find_slot(t, w, len, h);
     if (t->slots[slot]) return (Py_ssize_t)t->slots[slot] - 1;
     if ((size_t)t->count >= (t->mask + 1) / 2) {
@@ -216,8 +243,9 @@ static int scan_part(Table *t, Totals *out, Py_ssize_t s, Py_ssize_t e) {
         while (i < e && !is_word(p[i])) i++;
         if (i >= e) break;
         Py_ssize_t start = i;
-        while (i < e && is_word(p[i])) i++;
-        Py_ssize_t number = intern_word(t, start, i - start);
+        uint64_t h = 0;
+        while (i < e && is_word(p[i])) h = hash_step(h, p[i++]);
+        Py_ssize_t number = intern_word(t, start, i - start, hash_end(h, i - start));
         if (number < 0) return -1;
         Entry *entry = &t->entries[number];
         out->words[out->word_count++] = number;
@@ -366,19 +394,19 @@ static PyObject *tally(PyObject *module, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
+    t.text = low;
+    /* One pass: lower-case each character, and read each line once it is complete (a line
+     * is only ever read up to its end). */
+    Py_ssize_t line = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = original[i];
         low[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
-    }
-    t.text = low;
-
-    Py_ssize_t line = 0;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        if (i == n || is_line_break(low[i])) {
+        if (is_line_break(c)) {
             if (scan_line(&t, &out, line, i) < 0) goto done;
             line = i + 1;
         }
     }
+    if (scan_line(&t, &out, line, n) < 0) goto done;
 
     int concluded = 0, justified = 0;
     Py_ssize_t issues = 0, goal_hits = 0, phase_hits = 0;
@@ -429,4 +457,7 @@ static struct PyModuleDef module = {
     "The deliberation scorer's counting over ASCII texts, in C.", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__tokens(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__tokens(void) {
+    init_classes();
+    return PyModule_Create(&module);
+}
