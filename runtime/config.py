@@ -39,6 +39,9 @@ class Settings:
     log_flush_interval_ms: int = 200
     # The event loop: "auto" (uvloop when installed, else asyncio's), "uvloop", "asyncio".
     event_loop: str = "auto"
+    # `bastion serve`'s garbage-collector generation-0 threshold (Python's default: 700):
+    # how many container objects may accumulate between young collections.
+    gc_threshold: int = 10_000
     # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
     # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).
@@ -145,6 +148,7 @@ _ENV = {
     "BASTION_LOG_LEVEL": ("log_level", str),
     "BASTION_LOG_FLUSH_INTERVAL_MS": ("log_flush_interval_ms", int),
     "BASTION_EVENT_LOOP": ("event_loop", str),
+    "BASTION_GC_THRESHOLD": ("gc_threshold", int),
     "BASTION_MAX_WORKERS": ("max_workers", int),
     "BASTION_MAX_CONCURRENT_RPCS": ("max_concurrent_rpcs", int),
     "BASTION_METRICS_LISTEN": ("metrics_listen", str),
@@ -232,6 +236,9 @@ def _validate(settings: Settings) -> None:
         raise ValueError("log_format must be 'json' or 'console'")
     if settings.event_loop not in EVENT_LOOPS:
         raise ValueError(f"event_loop must be one of {', '.join(EVENT_LOOPS)}")
+    if not 100 <= settings.gc_threshold <= 1_000_000:
+        # 0 would switch automatic collection off: reference cycles would pile up.
+        raise ValueError("gc_threshold must be between 100 and 1000000")
     if "none" in (a.lower() for a in settings.jwt_algorithms):
         raise ValueError("jwt_algorithms must not contain 'none'")
     for name, guard in settings.guards.items():
