@@ -72,6 +72,19 @@ def test_repeated_markers_count_as_the_python_path_counts_them() -> None:
     assert native[5] == 4  # 2 + 2
 
 
+@pytest.mark.parametrize("words", [2, 17, 32, 70])
+def test_phrases_of_any_length_count_alike(words: int) -> None:
+    # Settings allow 64 characters a phrase (up to 32 words); the C counting takes longer
+    # ones too (the Python path is the definition). The phrase twice in a row counts once:
+    # the space between them belongs to the first match.
+    phrase = " ".join(f"w{n}" for n in range(words))
+    config = scoring.Settings().merged({"markers": {"hedging": [phrase], "conclusion": [phrase]}})
+    text = f"{phrase}. x {phrase} {phrase}. {phrase[:-2]}"
+    native, python = both(text, "", config)
+    assert native == python
+    assert native[3] is True and native[5] == 2
+
+
 def test_scores_match_with_and_without_the_c_path(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [
         "First, check the tree.\nThen run make deploy! Because CI passed? 1. ship it\n"

@@ -321,7 +321,24 @@ static Py_ssize_t occurrences(const Totals *out, const Py_ssize_t *want, Py_ssiz
     return found;
 }
 
-#define PHRASE_WORDS 16
+#define PHRASE_WORDS 64  /* on the stack; a longer phrase's words go on the heap */
+
+/* The word numbers of " phrase " p[0:plen] into want (room for plen / 2 + 1); its word
+ * count, or -1 when the text lacks one of its words (a non-ASCII one, say): then the
+ * phrase cannot occur. */
+static Py_ssize_t phrase_words(const Table *t, const char *p, Py_ssize_t plen,
+                               Py_ssize_t *want) {
+    Py_ssize_t k = 0, i = 0;
+    while (i < plen) {
+        while (i < plen && p[i] == ' ') i++;
+        Py_ssize_t start = i;
+        while (i < plen && p[i] != ' ') i++;
+        if (i == start) break;
+        if ((want[k++] = word_number(t, (const unsigned char *)p + start, i - start)) < 0)
+            return -1;
+    }
+    return k;
+}
 
 /* Occurrences of each " phrase " of the tuple, summed (first_only: 1 if any occurs). */
 static Py_ssize_t phrases_in(const Table *t, const Totals *out, PyObject *phrases,
@@ -335,23 +352,16 @@ static Py_ssize_t phrases_in(const Table *t, const Totals *out, PyObject *phrase
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "phrases must be str");
             return -1;
         }
-        Py_ssize_t want[PHRASE_WORDS], k = 0, i = 0;
-        int absent = 0;
-        while (i < plen && !absent) {
-            while (i < plen && p[i] == ' ') i++;
-            Py_ssize_t start = i;
-            while (i < plen && p[i] != ' ') i++;
-            if (i == start) break;
-            if (k == PHRASE_WORDS) {
-                PyErr_Format(PyExc_ValueError, "a phrase has more than %d words", PHRASE_WORDS);
-                return -1;
-            }
-            /* A word the text lacks (a non-ASCII one, say): the phrase cannot occur. */
-            want[k] = word_number(t, (const unsigned char *)p + start, i - start);
-            absent = want[k++] < 0;
+        Py_ssize_t stack_want[PHRASE_WORDS];
+        Py_ssize_t *want = stack_want;
+        if (plen / 2 + 1 > PHRASE_WORDS &&
+                (want = PyMem_Malloc(sizeof(Py_ssize_t) * (plen / 2 + 1))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
         }
-        if (absent || k == 0) continue;
-        Py_ssize_t found = occurrences(out, want, k, first_only);
+        Py_ssize_t k = phrase_words(t, p, plen, want);
+        Py_ssize_t found = k > 0 ? occurrences(out, want, k, first_only) : 0;
+        if (want != stack_want) PyMem_Free(want);
         if (first_only && found) return 1;
         total += found;
     }
