@@ -7,8 +7,9 @@ array per column (``unnest``) cost the committer thread twice the CPU: psycopg d
 array element by element in Python, while the committer holds the GIL the event loop
 wants (bench/RESULTS.md, 2026-12-06).
 
-Values must be JSON-representable as PostgreSQL reads them back: str, int, float, bool,
-None and timezone-aware datetimes (RFC 3339, microseconds kept).
+Values must be JSON-representable as PostgreSQL reads them back: str, int, finite float,
+bool, None and timezone-aware datetimes (RFC 3339, microseconds kept). A text PostgreSQL
+cannot hold (a NUL character) is refused by the server, as it was in an array.
 """
 
 from __future__ import annotations

@@ -399,7 +399,9 @@ _RESERVED_COLUMNS = ("tenant_id", "decision_id", "resource", "period", "amount",
 
 
 class _PostgresReserveSql(_ReserveSql):
-    """One array per column (``unnest``): one statement text whatever the batch size."""
+    """One statement text whatever the batch size: counters' keys and values as one array
+    per column (``unnest``, a few per batch), reservations as one JSON parameter (one row
+    per reservation: storage/pg_json.py)."""
 
     def _read(self, cursor: Any, keys: Sequence[Key]) -> dict[Key, list[Any]]:
         cursor.execute(
