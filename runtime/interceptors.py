@@ -24,6 +24,7 @@ from grpc_status import rpc_status
 from bastion.runtime import errors, metrics
 from bastion.runtime.auth import Authenticator
 from bastion.runtime.errors import InvalidArgument, PermissionDenied
+from bastion.runtime.logging import log_access
 from bastion.runtime.principal import Role, reset_current_principal, set_current_principal
 
 log = structlog.get_logger("bastion.access")
@@ -100,8 +101,7 @@ class _MethodStats:
         counter.inc()
         self.timer.observe(elapsed)
         if not self.quiet:
-            log.info("rpc", method=self.method, status=name,
-                     duration_ms=round(elapsed * 1000, 3), request_id=request_id)
+            log_access(self.method, name, round(elapsed * 1000, 3), request_id)
 
 
 class ObservabilityInterceptor(grpc.aio.ServerInterceptor):

@@ -8,6 +8,8 @@ import threading
 import time
 from typing import Any, TextIO
 
+from structlog.contextvars import merge_contextvars as _merge_contextvars
+
 
 class _SafeStream:
     """Writes to ``stream`` (or to whatever ``sys.stdout`` is at the time) and never raises:
@@ -126,6 +128,51 @@ def _json_serializer() -> Any:
 _current: _SafeStream | None = None
 
 
+class _AccessWriter:
+    """Where :func:`log_access` writes JSON lines, and whether the level lets it."""
+
+    __slots__ = ("stream", "dumps", "enabled")
+
+    def __init__(self, stream: _SafeStream, dumps: Any, enabled: bool) -> None:
+        self.stream, self.dumps, self.enabled = stream, dumps, enabled
+
+
+# None: through structlog (the console format, or logging not configured by Bastion).
+_access: _AccessWriter | None = None
+_access_fallback: Any = None
+
+
+def log_access(method: str, status: str, duration_ms: float, request_id: str) -> None:
+    """Writes the access line of one call: the event ``rpc`` at level info with ``method``,
+    ``status``, ``duration_ms``, ``request_id``, every structlog context variable bound
+    for the call (``tenant``) and the timestamp: what ``structlog.get_logger().info("rpc",
+    ...)`` writes through the JSON pipeline, key for key.
+
+    In the JSON format the line is rendered here rather than by structlog's processor
+    chain: it is the one line every call writes, and under load the chain cost about 20 µs
+    of CPU per call (three times its cost in isolation). The console format, meant for
+    people, goes through structlog.
+    """
+    writer = _access
+    if writer is None:
+        global _access_fallback
+        if _access_fallback is None:
+            import structlog
+
+            _access_fallback = structlog.get_logger("bastion.access")
+        _access_fallback.info("rpc", method=method, status=status, duration_ms=duration_ms,
+                              request_id=request_id)
+        return
+    if not writer.enabled:
+        return
+    event = {"method": method, "status": status, "duration_ms": duration_ms,
+             "request_id": request_id, "event": "rpc"}
+    _merge_contextvars(None, "info", event)
+    event["level"] = "info"
+    _add_timestamp(None, "info", event)
+    writer.stream.write(writer.dumps(event) + "\n")
+
+
 def flush_logs() -> None:
     """Writes out buffered log lines (called on shutdown)."""
     if _current is not None:
@@ -147,17 +194,21 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: Any = None
     """
     import structlog
 
-    global _current
+    global _current, _access
     if _current is not None:
         _current.drain()
     _current = _SafeStream(stream, flush_interval_s)
 
     renderer: Any
+    numeric = logging.getLevelName(level.upper())
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=False)
+        _access = None
     else:
-        renderer = structlog.processors.JSONRenderer(serializer=_json_serializer())
-    numeric = logging.getLevelName(level.upper())
+        dumps = _json_serializer()
+        renderer = structlog.processors.JSONRenderer(serializer=dumps)
+        _access = _AccessWriter(_current, dumps, not isinstance(numeric, int)
+                                or numeric <= logging.INFO)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
