@@ -146,6 +146,18 @@ class LedgerAppend:
 
 
     @classmethod
+    def one_statement(cls, engine: Any, ops: Sequence["LedgerAppend"]) -> bool:
+        """True when :meth:`apply_all` will append ``ops`` with its one locked insert: one
+        tenant, whose head this process holds and no other process is known to move
+        (PostgreSQL). The group committer then runs it without BEGIN and COMMIT: the same
+        transaction, one round trip instead of three."""
+        if _DRIVER_SQL[engine.dialect.name].insert_locked is None or not ops:
+            return False
+        tenant_id = ops[0].tenant_id
+        return (all(op.tenant_id == tenant_id for op in ops)
+                and tenant_id in _HEADS.get(engine, {}) and not _contended(engine, tenant_id))
+
+    @classmethod
     def committed(cls, ops: Sequence["LedgerAppend"]) -> None:
         """Remembers each tenant's new head, so the next batch need not read it."""
         if not ops:

@@ -91,6 +91,16 @@ class _Boom:
         raise ValueError("bad write")
 
 
+class _Noted:
+    """An op of another class that writes nothing."""
+
+    apply_order: ClassVar[int] = 10
+
+    @classmethod
+    def apply_all(cls, conn: sa.Connection, ops: Sequence["_Noted"]) -> None:
+        pass
+
+
 def test_one_failing_request_does_not_fail_its_batch(two_processes) -> None:  # type: ignore[no-untyped-def]
     committer, _, db = two_processes
     good, bad = _Pending([_append("tnt_y", 1)]), _Pending([_append("tnt_y", 2), _Boom()])
@@ -180,3 +190,34 @@ def test_a_withdrawn_request_writes_nothing_and_its_batch_commits(two_processes)
     assert [(r.sequence, r.subject_id) for r in records] == [(1, "s1"), (2, "s3")]
     assert verify(records, SEALER, None).overall_ok
     assert held_append.record is not None and failed_append.record is None
+
+
+def test_one_tenants_appends_with_a_known_head_commit_as_one_statement(two_processes,
+                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL a batch that is one locked insert runs without BEGIN and COMMIT (one
+    round trip); anything else, and every batch on SQLite, runs in a transaction. A stale
+    head found on the one-statement path is retried in a transaction, reading it under
+    the lock."""
+    one, other, db = two_processes
+    seen: list[tuple[bool, bool]] = []  # (autocommit, in an explicit transaction)
+    real = store.LedgerAppend.apply_all.__func__  # type: ignore[attr-defined]
+
+    def recording(cls, conn, ops):  # type: ignore[no-untyped-def]
+        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+        seen.append((autocommit, conn.in_transaction()))
+        real(cls, conn, ops)
+    monkeypatch.setattr(store.LedgerAppend, "apply_all", classmethod(recording))
+    postgres = db.dialect == "postgresql"
+
+    one.commit([_append("tnt_one", 1)])              # head unknown: read under the lock
+    one.commit([_append("tnt_one", 2), _append("tnt_one", 3)])  # head known
+    one.commit([_append("tnt_one", 4), _append("tnt_two", 1)])  # two tenants
+    one.commit([_append("tnt_one", 5), _Noted()])   # another class in the batch
+    other.commit([_append("tnt_one", 6)])            # the other process: head unknown
+    one.commit([_append("tnt_one", 7)])              # stale head: retried under the lock
+    assert seen == ([(False, True), (True, False), (False, True), (False, True),
+                     (False, True), (True, False), (False, True)] if postgres
+                    else [(False, True)] * 7)
+    records = list(store.iter_entries(db, "tnt_one", from_sequence=1, limit=100))
+    assert [r.subject_id for r in records] == [f"s{n}" for n in range(1, 8)]
+    assert verify(records, SEALER, None).chain_ok
