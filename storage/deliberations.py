@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
+from bastion.storage.group_commit import Statement
 from bastion.storage.migrate import MIGRATIONS_DIR
 from bastion.storage.pg_json import json_rows, populate
 from bastion.storage.upsert import upsert
@@ -82,8 +83,14 @@ class InsertScores:
         self.row = row
 
     @classmethod
+    def statement(cls, engine: Any, ops: Sequence["InsertScores"]) -> Statement:
+        """The batch's insert, for the group committer to run with the batch's other
+        statements (PostgreSQL): a judged Check's batch is then one round trip."""
+        return Statement(_POSTGRES_INSERT, [json_rows(_SCORE_COLUMNS, _rows(ops))])
+
+    @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["InsertScores"]) -> None:
-        rows = [tuple(op.row[c] for c in _SCORE_COLUMNS) for op in ops]
+        rows = _rows(ops)
         cursor = conn.connection.cursor()
         try:
             if conn.dialect.name == "postgresql":
@@ -93,6 +100,10 @@ class InsertScores:
                                                     for row in rows])
         finally:
             cursor.close()
+
+
+def _rows(ops: Sequence[InsertScores]) -> list[tuple[Any, ...]]:
+    return [tuple(op.row[c] for c in _SCORE_COLUMNS) for op in ops]
 
 
 class SaveSettings:

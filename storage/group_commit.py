@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from contextlib import nullcontext
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import structlog
 from sqlalchemy import Connection
@@ -45,16 +44,31 @@ class WriteOp(Protocol):
     after commit, and raise :class:`RetryBatch` to have the batch run again. Optional class
     methods ``committed(ops)`` and ``rolled_back(ops)`` are called after the transaction.
 
-    Optional ``one_statement(engine, ops) -> bool``: true when ``apply_all`` will write all
-    of ``ops`` with one statement and nothing else. A batch of only such ops then runs that
-    statement outside an explicit transaction (PostgreSQL: one round trip instead of
-    BEGIN, the statement and COMMIT; the statement is atomic and durable on its own).
+    Optional, for PostgreSQL: ``statement(engine, ops) -> Statement | None``, the one
+    statement that writes all of ``ops`` (``%s`` parameters), or None when this batch needs
+    more (then ``apply_all`` runs, in a transaction). When every class of a batch has one,
+    the committer runs them as a single statement (each class's in a ``WITH`` item) on an
+    autocommit connection: one round trip instead of BEGIN, a statement per class and
+    COMMIT, with the same atomicity and durability. Returning None must be cheap: the
+    classes are asked in ``apply_order`` and the first None ends the asking.
     """
 
     apply_order: ClassVar[int]
 
     @classmethod
     def apply_all(cls, conn: Connection, ops: Sequence["WriteOp"]) -> None: ...
+
+
+class Statement(NamedTuple):
+    """One op class's writes as a single statement (see :class:`WriteOp`)."""
+
+    sql: str
+    params: Sequence[Any]
+    # Called once the statement has run (to hand results to the ops).
+    done: Callable[[], None] | None = None
+    # Called when it broke a unique constraint; the batch then runs again, each class's
+    # apply_all in a transaction (the ledger: its cached chain head was stale).
+    conflicted: Callable[[], None] | None = None
 
 
 class ConditionalOp(WriteOp, Protocol):
@@ -345,23 +359,27 @@ class GroupCommitter:
         ordered = sorted(by_class, key=lambda c: c.apply_order)
         conditional = any(getattr(c, "may_withdraw", False) for c in ordered)
         for _ in range(_MAX_ATTEMPTS):
-            alone = not conditional and self._one_statement(ordered, by_class)
-            conn = self._writer(autocommit=alone)
+            statements = None if conditional else self._statements(ordered, by_class)
             applied, withdrawn = by_class, {}
             try:
-                with translate_errors(), nullcontext() if alone else conn.begin():
-                    if conditional:
-                        applied, withdrawn = _apply_conditionally(conn, batch, by_class,
-                                                                  ordered)
-                    else:
-                        for op_class in ordered:
-                            op_class.apply_all(conn, by_class[op_class])
+                if statements is not None:
+                    self._run_as_one(statements)
+                else:
+                    conn = self._writer()
+                    with translate_errors(), conn.begin():
+                        if conditional:
+                            applied, withdrawn = _apply_conditionally(conn, batch, by_class,
+                                                                      ordered)
+                        else:
+                            for op_class in ordered:
+                                op_class.apply_all(conn, by_class[op_class])
             except RetryBatch:
                 notify(by_class, "rolled_back")
                 continue
             except BaseException:
                 notify(by_class, "rolled_back")
-                self._drop_writer(autocommit=alone)  # a failed connection is not reused
+                # A failed connection is not reused.
+                self._drop_writer(autocommit=statements is not None)
                 raise
             notify(applied, "committed")
             for pending, op in withdrawn.items():
@@ -369,14 +387,45 @@ class GroupCommitter:
             return
         raise StorageUnavailable("write contention: batch retried too often")
 
-    def _one_statement(self, ordered: list[type], by_class: dict[type, list[WriteOp]]
-                       ) -> bool:
-        """Whether the batch is one class of ops that writes with one statement."""
-        if len(ordered) != 1:
-            return False
-        one_statement = getattr(ordered[0], "one_statement", None)
-        return one_statement is not None and bool(
-            one_statement(self._database.engine, by_class[ordered[0]]))
+    def _statements(self, ordered: list[type], by_class: dict[type, list[WriteOp]]
+                    ) -> list[Statement] | None:
+        """Each class's one statement, or None as soon as one class has none."""
+        engine = self._database.engine
+        if engine.dialect.name != "postgresql":
+            return None
+        statements = []
+        for op_class in ordered:
+            make = getattr(op_class, "statement", None)
+            statement = make(engine, by_class[op_class]) if make is not None else None
+            if statement is None:
+                return None
+            statements.append(statement)
+        return statements
+
+    def _run_as_one(self, statements: list[Statement]) -> None:
+        """Runs the statements as one, outside an explicit transaction (atomic and durable
+        on its own); a unique violation → :class:`RetryBatch`."""
+        if len(statements) == 1:
+            sql, params = statements[0].sql, statements[0].params
+        else:
+            sql = "WITH " + ", ".join(f"w{n} AS ({s.sql})" for n, s in enumerate(statements)) \
+                + " SELECT 1"
+            params = [value for s in statements for value in s.params]
+        conn = self._writer(autocommit=True)
+        with translate_errors():
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+            except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
+                for statement in statements:
+                    if statement.conflicted is not None:
+                        statement.conflicted()
+                raise RetryBatch from None
+            finally:
+                cursor.close()
+        for statement in statements:
+            if statement.done is not None:
+                statement.done()
 
     def _close_writer(self) -> None:
         conns, self._conns = self._conns, {}

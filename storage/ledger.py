@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
-from bastion.storage.group_commit import RetryBatch
+from bastion.storage.group_commit import RetryBatch, Statement
 from bastion.storage.pg_json import json_rows, populate
 
 
@@ -112,15 +112,7 @@ class LedgerAppend:
                 else:
                     _lock(cursor, sql, tenant_id)
                     sequence, parent_hash = cached
-                for op in by_tenant[tenant_id]:
-                    sequence += 1
-                    unsealed = LedgerRecord(
-                        tenant_id, sequence, op.ts, op.action_type, op.actor, op.subject_id,
-                        op.payload_json, parent_hash)
-                    entry_hash, signature = op.sealer(unsealed)
-                    op.record = unsealed._replace(entry_hash=entry_hash, signature=signature)
-                    records.append(op.record)
-                    parent_hash = entry_hash
+                records.extend(_seal(by_tenant[tenant_id], sequence, parent_hash))
             # One statement for the batch: each statement the driver runs releases the GIL
             # and must win it back from the busy event loop, so a statement per row (what
             # executemany does on SQLite) multiplies the committer's waits.
@@ -146,16 +138,34 @@ class LedgerAppend:
 
 
     @classmethod
-    def one_statement(cls, engine: Any, ops: Sequence["LedgerAppend"]) -> bool:
-        """True when :meth:`apply_all` will append ``ops`` with its one locked insert: one
-        tenant, whose head this process holds and no other process is known to move
-        (PostgreSQL). The group committer then runs it without BEGIN and COMMIT: the same
-        transaction, one round trip instead of three."""
+    def statement(cls, engine: Any, ops: Sequence["LedgerAppend"]) -> Statement | None:
+        """The batch's locked insert as the group committer's one statement, when it is all
+        the batch needs: one tenant, whose head this process holds and no other process is
+        known to move (PostgreSQL). A stale head breaks the unique constraint; the batch
+        then runs again in a transaction, reading the head under the lock."""
         if _DRIVER_SQL[engine.dialect.name].insert_locked is None or not ops:
-            return False
+            return None
         tenant_id = ops[0].tenant_id
-        return (all(op.tenant_id == tenant_id for op in ops)
-                and tenant_id in _HEADS.get(engine, {}) and not _contended(engine, tenant_id))
+        head = _HEADS.get(engine, {}).get(tenant_id)
+        if head is None or _contended(engine, tenant_id) or any(
+                op.tenant_id != tenant_id for op in ops):
+            return None
+        for op in ops:
+            op._engine = engine
+        records = _seal(ops, *head)
+
+        def done() -> None:
+            for op in ops:
+                if op.on_appended is not None and op.record is not None:
+                    op.on_appended(op.record)
+
+        def conflicted() -> None:
+            _HEADS.get(engine, {}).pop(tenant_id, None)
+            _mark_contended(engine, tenant_id)
+
+        return Statement(_POSTGRES_LOCKED_INSERT,
+                         [_lock_key(tenant_id), json_rows(_COLUMN_NAMES, records)],
+                         done, conflicted)
 
     @classmethod
     def committed(cls, ops: Sequence["LedgerAppend"]) -> None:
@@ -185,6 +195,21 @@ _HEADS: "weakref.WeakKeyDictionary[Any, dict[str, tuple[int, str]]]" = weakref.W
 # instead of taken from _HEADS: another process appends to it too.
 _CONTENDED: "weakref.WeakKeyDictionary[Any, dict[str, float]]" = weakref.WeakKeyDictionary()
 CONTENDED_FOR_S = 5.0
+
+
+def _seal(ops: Sequence[LedgerAppend], sequence: int, parent_hash: str) -> list[LedgerRecord]:
+    """Numbers and seals one tenant's ops after (``sequence``, ``parent_hash``), setting
+    each op's record; returns the records in order."""
+    records = []
+    for op in ops:
+        sequence += 1
+        unsealed = LedgerRecord(op.tenant_id, sequence, op.ts, op.action_type, op.actor,
+                                op.subject_id, op.payload_json, parent_hash)
+        entry_hash, signature = op.sealer(unsealed)
+        op.record = unsealed._replace(entry_hash=entry_hash, signature=signature)
+        records.append(op.record)
+        parent_hash = entry_hash
+    return records
 
 
 def _contended(engine: Any, tenant_id: str) -> bool:

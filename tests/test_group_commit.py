@@ -13,11 +13,22 @@ import sqlalchemy as sa
 
 from bastion.plugins.ledger.chain import Sealer, verify
 from bastion.storage import Database, GroupCommitter
+from bastion.storage import deliberations as scores
 from bastion.storage import ledger as store
-from bastion.storage.group_commit import RetryBatch, _Pending
+from bastion.storage.deliberations import DELIBERATION_VERSIONS
+from bastion.storage.group_commit import _Pending
 from bastion.storage.migrate import LEDGER_VERSIONS, upgrade
 
 SEALER = Sealer("group-commit-test")
+
+
+def _score(tenant: str, n: int) -> scores.InsertScores:
+    return scores.InsertScores({
+        "tenant_id": tenant, "decision_id": f"dec-{n}", "run_id": "run-1", "task_id": "",
+        "agent_id": "a", "phase": "build", "model": "m", "depth": 0.5, "coherence": 1.0,
+        "relevance": 0.25, "overall": 0.6, "steps": 3, "logical_issues": 0,
+        "off_topic_segments": 0, "thinking_tokens": 10, "recommendation": "pass",
+        "text_hash": "0" * 64, "created_at": dt.datetime.now(dt.timezone.utc)})
 
 
 def _append(tenant: str, n: int) -> store.LedgerAppend:
@@ -55,16 +66,13 @@ def test_a_tenant_appended_to_by_two_processes_stops_retrying_batches(two_proces
     under its lock for a while instead, so replicas sharing a tenant do not retry every
     other batch."""
     one, other, db = two_processes
-    retries = []
-    real = store.LedgerAppend.apply_all.__func__  # type: ignore[attr-defined]
+    retries = []  # a batch runs again after its ops are rolled back (nothing else fails)
+    real = store.LedgerAppend.rolled_back.__func__  # type: ignore[attr-defined]
 
-    def counting(cls, conn, ops):  # type: ignore[no-untyped-def]
-        try:
-            real(cls, conn, ops)
-        except RetryBatch:
-            retries.append(conn.engine)
-            raise
-    monkeypatch.setattr(store.LedgerAppend, "apply_all", classmethod(counting))
+    def counting(cls, ops):  # type: ignore[no-untyped-def]
+        retries.append(len(ops))
+        real(cls, ops)
+    monkeypatch.setattr(store.LedgerAppend, "rolled_back", classmethod(counting))
     for n in range(20):
         (one if n % 2 == 0 else other).commit([_append("tnt_c", n)])
     # The first stale head of each process: two retries, not one per alternation.
@@ -192,32 +200,45 @@ def test_a_withdrawn_request_writes_nothing_and_its_batch_commits(two_processes)
     assert held_append.record is not None and failed_append.record is None
 
 
-def test_one_tenants_appends_with_a_known_head_commit_as_one_statement(two_processes,
-                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """On PostgreSQL a batch that is one locked insert runs without BEGIN and COMMIT (one
-    round trip); anything else, and every batch on SQLite, runs in a transaction. A stale
-    head found on the one-statement path is retried in a transaction, reading it under
-    the lock."""
+def test_batches_that_are_one_statement_per_class_run_as_one(two_processes,
+                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL a batch whose classes each write with one statement (one tenant's
+    appends from a known head, deliberation scores) runs as a single statement without
+    BEGIN and COMMIT; anything else, and every batch on SQLite, runs in a transaction. A
+    stale head found that way is retried in a transaction, reading it under the lock."""
     one, other, db = two_processes
-    seen: list[tuple[bool, bool]] = []  # (autocommit, in an explicit transaction)
-    real = store.LedgerAppend.apply_all.__func__  # type: ignore[attr-defined]
+    upgrade(db, [DELIBERATION_VERSIONS])
+    paths: list[str] = []
+    real_statement = store.LedgerAppend.statement.__func__  # type: ignore[attr-defined]
+    real_apply = store.LedgerAppend.apply_all.__func__  # type: ignore[attr-defined]
 
-    def recording(cls, conn, ops):  # type: ignore[no-untyped-def]
-        autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-        seen.append((autocommit, conn.in_transaction()))
-        real(cls, conn, ops)
-    monkeypatch.setattr(store.LedgerAppend, "apply_all", classmethod(recording))
-    postgres = db.dialect == "postgresql"
+    def statement(cls, engine, ops):  # type: ignore[no-untyped-def]
+        made = real_statement(cls, engine, ops)
+        if made is not None:
+            paths.append("one statement")
+        return made
+
+    def apply_all(cls, conn, ops):  # type: ignore[no-untyped-def]
+        paths.append("transaction" if conn.in_transaction() else "no transaction?")
+        real_apply(cls, conn, ops)
+    monkeypatch.setattr(store.LedgerAppend, "statement", classmethod(statement))
+    monkeypatch.setattr(store.LedgerAppend, "apply_all", classmethod(apply_all))
 
     one.commit([_append("tnt_one", 1)])              # head unknown: read under the lock
     one.commit([_append("tnt_one", 2), _append("tnt_one", 3)])  # head known
     one.commit([_append("tnt_one", 4), _append("tnt_two", 1)])  # two tenants
-    one.commit([_append("tnt_one", 5), _Noted()])   # another class in the batch
-    other.commit([_append("tnt_one", 6)])            # the other process: head unknown
-    one.commit([_append("tnt_one", 7)])              # stale head: retried under the lock
-    assert seen == ([(False, True), (True, False), (False, True), (False, True),
-                     (False, True), (True, False), (False, True)] if postgres
-                    else [(False, True)] * 7)
+    one.commit([_append("tnt_one", 5), _Noted()])   # a class without a statement
+    one.commit([_append("tnt_one", 6), _score("tnt_one", 6)])   # scores: a statement too
+    other.commit([_append("tnt_one", 7)])            # the other process: head unknown
+    one.commit([_append("tnt_one", 8), _score("tnt_one", 8)])   # stale head: retried
+    expected = (["transaction", "one statement", "transaction", "transaction",
+                 "one statement", "transaction", "one statement", "transaction"]
+                if db.dialect == "postgresql" else ["transaction"] * 8)
+    assert paths == expected
     records = list(store.iter_entries(db, "tnt_one", from_sequence=1, limit=100))
-    assert [r.subject_id for r in records] == [f"s{n}" for n in range(1, 8)]
+    assert [r.subject_id for r in records] == [f"s{n}" for n in range(1, 9)]
     assert verify(records, SEALER, None).chain_ok
+    # The scores of the retried batch were written once, with its ledger entry.
+    written = scores.list_scores(db, "tnt_one", run_id="run-1", below=None, after_id=0,
+                                 limit=10)
+    assert [row["decision_id"] for row in written] == ["dec-6", "dec-8"]
