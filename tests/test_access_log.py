@@ -73,25 +73,22 @@ def test_json_line_is_the_one_structlog_would_write(captured) -> None:  # type: 
     assert list(ours.items()) == list(structlogs.items())  # same keys, values and order
 
 
-def test_level_above_info_writes_no_access_line() -> None:
+def _access_line_written(fmt: str, level: str) -> str:
     stream = io.StringIO()
-    configure_logging("json", "warning", stream=stream, cache=False)
+    configure_logging(fmt, level, stream=stream, cache=False)
     try:
-        log_access(CHECK, "OK", 1.0, "r-2")
+        log_access(CHECK, "NOT_FOUND", 2.5, "r-2")
         flush_logs()
     finally:
         configure_logging("json", "info", cache=False)
-    assert stream.getvalue() == ""
+    return stream.getvalue()
+
+
+def test_level_above_info_writes_no_access_line() -> None:
+    assert _access_line_written("json", "warning") == ""
 
 
 def test_console_format_writes_a_line_for_people() -> None:
-    stream = io.StringIO()
-    configure_logging("console", "info", stream=stream, cache=False)
-    try:
-        log_access(CHECK, "NOT_FOUND", 2.5, "r-3")
-        flush_logs()
-    finally:
-        configure_logging("json", "info", cache=False)
-    line = stream.getvalue()
+    line = _access_line_written("console", "info")
     assert "rpc" in line and f"method={CHECK}" in line and "status=NOT_FOUND" in line
     assert not line.lstrip().startswith("{")
