@@ -41,7 +41,7 @@ class Settings:
     event_loop: str = "auto"
     # `bastion serve`'s garbage-collector generation-0 threshold (Python's default: 700):
     # how many container objects may accumulate between young collections.
-    gc_threshold: int = 10_000
+    gc_threshold: int = 2_000
     # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
     # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).

@@ -255,8 +255,10 @@ def _tune_collector(threshold: int) -> None:
     """Sets the young generation's threshold for the serving process. Each request leaves
     a few reference cycles, so young collections come every few hundred allocations at
     Python's default of 700, and each walks the in-flight requests' objects again: at c=64
-    that was 11 µs of a plain Check and 20 of a judged one; at 10,000, 3-5 and 9, in
-    pauses of ~2 ms a few times a second (bench/RESULTS.md, 2026-12-06)."""
+    that was 11 µs of a plain Check and 20 of a judged one. At 10,000 it was 3-5 and 9,
+    but in pauses of 3-7 ms every ~0.4 s that every in-flight call waits through; at 2,000
+    it is ~5 µs in pauses of 1-2 ms, and p99 at c=64 was lower in 8 of 10 alternated pairs
+    (bench/RESULTS.md, 2026-12-06)."""
     gc.set_threshold(threshold, *gc.get_threshold()[1:])
     log.info("gc_tuned", threshold=gc.get_threshold(), frozen=gc.get_freeze_count())
 

@@ -11,7 +11,7 @@ from tests.helpers_process import serving, set_up_tenant
 
 
 def test_the_threshold_is_configurable_and_bounded() -> None:
-    assert load_settings(env={}).gc_threshold == 10_000
+    assert load_settings(env={}).gc_threshold == 2_000
     assert load_settings(env={"BASTION_GC_THRESHOLD": "2500"}).gc_threshold == 2500
     for refused in ("0", "99", "1000001"):
         with pytest.raises(ValueError, match="gc_threshold"):
