@@ -50,7 +50,9 @@ class WriteOp(Protocol):
     the committer runs them as a single statement (each class's in a ``WITH`` item) on an
     autocommit connection: one round trip instead of BEGIN, a statement per class and
     COMMIT, with the same atomicity and durability. Returning None must be cheap: the
-    classes are asked in ``apply_order`` and the first None ends the asking.
+    classes are asked in ``apply_order`` and the first None ends the asking. A class that
+    may withdraw (:class:`ConditionalOp`) offers a statement only with ``requires``: the
+    condition under which it withdraws nothing.
     """
 
     apply_order: ClassVar[int]
@@ -64,11 +66,31 @@ class Statement(NamedTuple):
 
     sql: str
     params: Sequence[Any]
-    # Called once the statement has run (to hand results to the ops).
-    done: Callable[[], None] | None = None
+    # Called once the statement has run, with its rows (as dicts) when ``returns``, else [].
+    done: Callable[[list[dict[str, Any]]], None] | None = None
     # Called when it broke a unique constraint; the batch then runs again, each class's
     # apply_all in a transaction (the ledger: its cached chain head was stale).
     conflicted: Callable[[], None] | None = None
+    # A condition the batch's writes need, in SQL over ``{item}`` (the WITH item holding
+    # this statement's rows), e.g. ``(SELECT count(*) FROM {item}) = 3``. When it does not
+    # hold the whole batch statement is undone (nothing is written) and the batch runs in
+    # a transaction, each class's apply_all deciding. Required of classes that withdraw.
+    requires: str | None = None
+    # Whether ``done`` needs the rows the statement returns.
+    returns: bool = False
+    # WITH items the statement needs at the top level (PostgreSQL refuses data-modifying
+    # WITH items anywhere else), with their parameters; names prefixed by the table, as
+    # every class's items share one WITH.
+    with_items: str = ""
+    with_params: Sequence[Any] = ()
+
+
+# The SQLSTATE of bastion_require() (migration core_0007): a ``requires`` did not hold.
+REQUIREMENT_FAILED = "BQ001"
+
+
+class _RequirementFailed(Exception):
+    """A batch run as one statement was undone: a ``Statement.requires`` did not hold."""
 
 
 class ConditionalOp(WriteOp, Protocol):
@@ -358,8 +380,9 @@ class GroupCommitter:
                 by_class[type(op)].append(op)
         ordered = sorted(by_class, key=lambda c: c.apply_order)
         conditional = any(getattr(c, "may_withdraw", False) for c in ordered)
+        as_one = True
         for _ in range(_MAX_ATTEMPTS):
-            statements = None if conditional else self._statements(ordered, by_class)
+            statements = self._statements(ordered, by_class, conditional) if as_one else None
             applied, withdrawn = by_class, {}
             try:
                 if statements is not None:
@@ -373,6 +396,9 @@ class GroupCommitter:
                         else:
                             for op_class in ordered:
                                 op_class.apply_all(conn, by_class[op_class])
+            except _RequirementFailed:
+                as_one = False  # nothing was written: decide in a transaction
+                continue
             except RetryBatch:
                 notify(by_class, "rolled_back")
                 continue
@@ -387,9 +413,10 @@ class GroupCommitter:
             return
         raise StorageUnavailable("write contention: batch retried too often")
 
-    def _statements(self, ordered: list[type], by_class: dict[type, list[WriteOp]]
-                    ) -> list[Statement] | None:
-        """Each class's one statement, or None as soon as one class has none."""
+    def _statements(self, ordered: list[type], by_class: dict[type, list[WriteOp]],
+                    conditional: bool) -> list[Statement] | None:
+        """Each class's one statement, or None as soon as one class has none (or a class
+        that may withdraw offers one without its condition)."""
         engine = self._database.engine
         if engine.dialect.name != "postgresql":
             return None
@@ -397,35 +424,40 @@ class GroupCommitter:
         for op_class in ordered:
             make = getattr(op_class, "statement", None)
             statement = make(engine, by_class[op_class]) if make is not None else None
-            if statement is None:
+            if statement is None or (conditional and statement.requires is None
+                                     and getattr(op_class, "may_withdraw", False)):
                 return None
             statements.append(statement)
         return statements
 
     def _run_as_one(self, statements: list[Statement]) -> None:
         """Runs the statements as one, outside an explicit transaction (atomic and durable
-        on its own); a unique violation → :class:`RetryBatch`."""
-        if len(statements) == 1:
-            sql, params = statements[0].sql, statements[0].params
-        else:
-            sql = "WITH " + ", ".join(f"w{n} AS ({s.sql})" for n, s in enumerate(statements)) \
-                + " SELECT 1"
-            params = [value for s in statements for value in s.params]
+        on its own). A unique violation → :class:`RetryBatch`; an unmet ``requires`` →
+        :class:`_RequirementFailed` (nothing was written)."""
+        sql, params = _as_one(statements)
         conn = self._writer(autocommit=True)
         with translate_errors():
             cursor = conn.connection.cursor()
             try:
                 cursor.execute(sql, params)
+                row = cursor.fetchone() if cursor.description is not None else None
             except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
                 for statement in statements:
                     if statement.conflicted is not None:
                         statement.conflicted()
                 raise RetryBatch from None
+            except conn.dialect.dbapi.Error as error:  # type: ignore[union-attr]
+                if getattr(error, "sqlstate", None) == REQUIREMENT_FAILED:
+                    raise _RequirementFailed from None
+                raise
             finally:
                 cursor.close()
+        outputs = iter(row[1:] if row is not None else ())
         for statement in statements:
+            rows = next(outputs) if statement.returns else []
             if statement.done is not None:
-                statement.done()
+                statement.done(rows)
+
 
     def _close_writer(self) -> None:
         conns, self._conns = self._conns, {}
@@ -453,3 +485,21 @@ class GroupCommitter:
                 conn.close()
             except Exception:  # noqa: BLE001 - it is being thrown away
                 pass
+
+
+def _as_one(statements: list[Statement]) -> tuple[str, list[Any]]:
+    """One statement: the hoisted WITH items, each statement in a WITH item of its own,
+    then ``bastion_require`` of their conditions and the rows of those that return them
+    (as JSON arrays)."""
+    params = [value for s in statements for value in s.with_params]
+    params += [value for s in statements for value in s.params]
+    hoisted = [s.with_items for s in statements if s.with_items]
+    if len(statements) == 1 and statements[0].requires is None and not statements[0].returns:
+        return (f"WITH {hoisted[0]} " if hoisted else "") + statements[0].sql, params
+    items = ", ".join([*hoisted, *(f"w{n} AS ({s.sql})" for n, s in enumerate(statements))])
+    conditions = " AND ".join(f"({s.requires.format(item=f'w{n}')})"
+                              for n, s in enumerate(statements) if s.requires)
+    first = f"bastion_require({conditions})" if conditions else "1"
+    outputs = "".join(f", (SELECT coalesce(json_agg(w{n}), '[]'::json) FROM w{n})"
+                      for n, s in enumerate(statements) if s.returns)
+    return f"WITH {items} SELECT {first}{outputs}", params

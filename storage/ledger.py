@@ -154,7 +154,7 @@ class LedgerAppend:
             op._engine = engine
         records = _seal(ops, *head)
 
-        def done() -> None:
+        def done(rows: list[dict[str, Any]]) -> None:
             for op in ops:
                 if op.on_appended is not None and op.record is not None:
                     op.on_appended(op.record)

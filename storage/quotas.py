@@ -11,7 +11,7 @@ empty for resources that are held and released.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database
+from bastion.storage.group_commit import Statement
 from bastion.storage.pg_json import json_rows, populate
 from bastion.storage.upsert import upsert
 
@@ -245,6 +246,26 @@ class QuotaReserve:
         self.withdrawn = False
 
     @classmethod
+    def statement(cls, engine: Any, ops: Sequence["QuotaReserve"]) -> Statement | None:
+        """The batch's plain grant as the group committer's one statement (PostgreSQL),
+        required to grant every op: otherwise the whole batch is undone and runs in a
+        transaction, where :meth:`apply_all` decides each op (and withdraws)."""
+        if engine.dialect.name != "postgresql":
+            return None
+        sql = _RESERVE_SQL["postgresql"]
+        assert isinstance(sql, _PostgresReserveSql)
+        want, params = sql.plain_grant(ops)
+
+        def done(counted: list[dict[str, Any]]) -> None:
+            granted = _granted(ops, want, ((c["tenant_id"], c["resource"], c["period"],
+                                            c["used"]) for c in counted))
+            assert granted, "bastion_require let a partial grant through"
+
+        return Statement(sql._PLAIN_GRANT_RESULT, [], done,
+                         requires=f"(SELECT count(*) FROM {{item}}) = {len(want)}",
+                         returns=True, with_items=sql._PLAIN_GRANT_ITEMS, with_params=params)
+
+    @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["QuotaReserve"]) -> None:
         keys = sorted({(op.tenant_id, i.resource, i.period) for op in ops for i in op.items})
         sql = _RESERVE_SQL[conn.dialect.name]
@@ -438,26 +459,39 @@ class _PostgresReserveSql(_ReserveSql):
     # Every key must have its counter already (the general path creates missing ones).
     # Under READ COMMITTED the locking read returns the newest committed counters, and the
     # UPDATE adds to them, so a replica's concurrent grant is never lost.
-    _PLAIN_GRANT = (
-        "WITH want AS MATERIALIZED (SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], "
-        "%b::float8[], %b::float8[], %b::float8[]) AS w(t, r, p, total, lim, thr)), "
-        "locked AS MATERIALIZED (SELECT c.tenant_id, c.resource, c.period, c.used, "
+    # Its WITH items on their own: the group committer hoists them into the one statement
+    # of a batch (PostgreSQL allows data-modifying WITH items only at the top level), so
+    # their names carry the table's prefix.
+    _PLAIN_GRANT_ITEMS = (
+        "quota_want AS MATERIALIZED (SELECT * FROM unnest(%b::text[], %b::text[], "
+        "%b::text[], %b::float8[], %b::float8[], %b::float8[]) AS w(t, r, p, total, lim, thr)), "
+        "quota_locked AS MATERIALIZED (SELECT c.tenant_id, c.resource, c.period, c.used, "
         "c.throttled_until FROM quota_counters c WHERE (c.tenant_id, c.resource, c.period) "
-        "IN (SELECT t, r, p FROM want) ORDER BY c.tenant_id, c.resource, c.period "
+        "IN (SELECT t, r, p FROM quota_want) ORDER BY c.tenant_id, c.resource, c.period "
         "FOR UPDATE), "
-        "fits AS MATERIALIZED (SELECT count(*) = (SELECT count(*) FROM want) AND "
+        "quota_fits AS MATERIALIZED (SELECT count(*) = (SELECT count(*) FROM quota_want) AND "
         "coalesce(bool_and(l.used + w.total <= w.lim AND l.used + w.total < w.thr AND "
         "(l.throttled_until IS NULL OR l.throttled_until <= %b)), false) AS ok "
-        "FROM locked l JOIN want w ON (w.t, w.r, w.p) = (l.tenant_id, l.resource, l.period)), "
-        "counted AS (UPDATE quota_counters c SET used = c.used + w.total FROM want w, fits "
-        "WHERE fits.ok AND (c.tenant_id, c.resource, c.period) = (w.t, w.r, w.p) "
+        "FROM quota_locked l JOIN quota_want w "
+        "ON (w.t, w.r, w.p) = (l.tenant_id, l.resource, l.period)), "
+        "quota_counted AS (UPDATE quota_counters c SET used = c.used + w.total "
+        "FROM quota_want w, quota_fits WHERE quota_fits.ok "
+        "AND (c.tenant_id, c.resource, c.period) = (w.t, w.r, w.p) "
         "RETURNING c.tenant_id, c.resource, c.period, c.used), "
-        f"reserved AS (INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
-        f"SELECT v.*, NULL FROM ({_RESERVATIONS}) AS v, fits WHERE fits.ok) "
-        "SELECT counted.* FROM counted")
+        f"quota_reserved AS (INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
+        f"SELECT v.*, NULL FROM ({_RESERVATIONS}) AS v, quota_fits WHERE quota_fits.ok)")
+    _PLAIN_GRANT_RESULT = "SELECT quota_counted.* FROM quota_counted"
+    _PLAIN_GRANT = f"WITH {_PLAIN_GRANT_ITEMS} {_PLAIN_GRANT_RESULT}"
 
     def grant_plainly(self, cursor: Any, ops: Sequence[QuotaReserve]) -> bool:
-        # Per key: the batch's total and the strictest limit and threshold among its ops.
+        want, params = self.plain_grant(ops)
+        cursor.execute(self._PLAIN_GRANT, params)
+        return _granted(ops, want, cursor.fetchall())
+
+    def plain_grant(self, ops: Sequence[QuotaReserve]
+                    ) -> tuple[dict[Key, list[float]], list[Any]]:
+        """Per key the batch's total and the strictest limit and threshold among its ops,
+        and the parameters of ``_PLAIN_GRANT``."""
         want: dict[Key, list[float]] = {}
         for op in ops:
             for i in op.items:
@@ -471,16 +505,8 @@ class _PostgresReserveSql(_ReserveSql):
         rows = [(op.tenant_id, op.decision_id, i.resource, i.period, float(i.amount),
                  op.run_id, op.task_id, op.now) for op in ops for i in op.items]
         keys = list(want)
-        cursor.execute(self._PLAIN_GRANT, [
-            *_columns(keys), *([float(v) for v in c] for c in zip(*want.values())),
-            min(op.now for op in ops), json_rows(_RESERVED_COLUMNS, rows)])
-        after = {(t, r, p): float(used) for t, r, p, used in cursor.fetchall()}
-        if len(after) != len(keys):
-            return False  # not all plain: nothing was written
-        running = {key: after[key] - want[key][0] for key in keys}
-        for op in ops:
-            op._granted_plainly(running)
-        return True
+        return want, [*_columns(keys), *([float(v) for v in c] for c in zip(*want.values())),
+                      min(op.now for op in ops), json_rows(_RESERVED_COLUMNS, rows)]
 
     def write(self, cursor: Any, counters: Sequence[tuple[Any, ...]],
               reservations: Sequence[tuple[Any, ...]]) -> None:
@@ -501,6 +527,20 @@ class _PostgresReserveSql(_ReserveSql):
 
     def insert_reservations(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         cursor.execute(self._INSERT, [json_rows(_RESERVED_COLUMNS, rows)])
+
+
+def _granted(ops: Sequence[QuotaReserve], want: dict[Key, list[float]],
+             counted: Iterable[Sequence[Any]]) -> bool:
+    """Hands each op its outcome when the plain grant counted every key (``counted``: the
+    counters it updated, (tenant, resource, period, used after)); False (nothing was
+    written) when it did not."""
+    after = {(t, r, p): float(used) for t, r, p, used in counted}
+    if len(after) != len(want):
+        return False  # not all plain: nothing was written
+    running = {key: after[key] - want[key][0] for key in want}
+    for op in ops:
+        op._granted_plainly(running)
+    return True
 
 
 def _columns(rows: Sequence[tuple[Any, ...]]) -> list[list[Any]]:

@@ -375,3 +375,58 @@ def test_a_batch_of_reservations_is_decided_in_order(database_url, monkeypatch) 
             assert list(reserved) == ["d1", "d2", "d3", "d4", "d5", "d6", "d9"]
     finally:
         db.dispose()
+
+
+def test_reservations_and_their_decisions_commit_as_one_statement_when_all_are_granted(
+        database_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An admission batch (reservations and the decisions' ledger entries) is one statement
+    on PostgreSQL when every reservation is a plain grant; when one is not, the statement
+    undoes itself (nothing written) and the batch is decided in a transaction, where the
+    optimistic op that does not hold is withdrawn with its ledger entry."""
+    import datetime as dt
+
+    from bastion.plugins.ledger.chain import Sealer, verify
+    from bastion.runtime.app import migrate
+    from bastion.storage import Database, GroupCommitter
+    from bastion.storage import ledger as ledger_store
+    from bastion.storage.group_commit import Withdrawn, _Pending
+    from bastion.testing.harness import make_test_settings
+
+    migrate(make_test_settings(database_url))
+    db = Database(database_url)
+    committer = GroupCommitter(db)
+    sealer = Sealer("admission-batch-test")
+    in_transaction = []
+    real = quota_store.QuotaReserve.apply_all.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(quota_store.QuotaReserve, "apply_all", classmethod(
+        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+
+    def decision(n: int, tokens: float) -> _Pending:
+        return _Pending([_reserve("t1", f"d{n}", tokens, optimistic=True),
+                         ledger_store.LedgerAppend(
+                             tenant_id="t1", ts=dt.datetime.now(dt.timezone.utc),
+                             action_type="decision", actor="test", subject_id=f"d{n}",
+                             payload_json=f'{{"n":{n}}}', sealer=sealer)])
+
+    postgres = db.dialect == "postgresql"
+    try:
+        committer.apply_batch([decision(1, 10)])  # no counter, no cached head: transaction
+        assert in_transaction == [1]
+        committer.apply_batch([decision(2, 10), decision(3, 20)])  # plain grants
+        assert in_transaction == ([1] if postgres else [1, 2])
+        # 40 + 45 reaches the throttle threshold (90): not plain, the optimistic op is
+        # withdrawn and writes nothing, its neighbour (5) is granted.
+        big, small = decision(4, 45), decision(5, 5)
+        committer.apply_batch([small, big])
+        assert in_transaction == ([1, 2] if postgres else [1, 2, 2])
+        assert small.error is None and isinstance(big.error, Withdrawn)
+        records = list(ledger_store.iter_entries(db, "t1", from_sequence=1, limit=10))
+        assert [r.subject_id for r in records] == ["d1", "d2", "d3", "d5"]
+        assert verify(records, sealer, None).chain_ok
+        with db.engine.connect() as conn:
+            used = conn.execute(sa.text("SELECT used FROM quota_counters")).scalar_one()
+            reserved = conn.execute(sa.text(
+                "SELECT decision_id FROM quota_reservations ORDER BY decision_id")).scalars()
+            assert float(used) == 45.0 and list(reserved) == ["d1", "d2", "d3", "d5"]
+    finally:
+        db.dispose()
