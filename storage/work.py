@@ -32,7 +32,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite_ts
 from bastion.storage.database import Database, StorageUnavailable
 from bastion.storage.pg_copy import copy_rows as _copy
-from bastion.storage.group_commit import RetryBatch, WriteOp, apply_grouped, group_ops, notify
+from bastion.storage.group_commit import (
+    RetryBatch,
+    Statement,
+    WriteOp,
+    apply_grouped,
+    group_ops,
+    notify,
+)
 
 PENDING, ACTIVE, COMPLETED, FAILED, PREEMPTED, PAUSED = (
     "PENDING", "ACTIVE", "COMPLETED", "FAILED", "PREEMPTED", "PAUSED")
@@ -133,8 +140,9 @@ def _pg_unnest(columns: Sequence[str]) -> str:
 
 _PG_INSERT_HISTORY = (f"INSERT INTO work_unit_history ({', '.join(_HISTORY_COLUMNS)}) "
                       f"SELECT * FROM {_pg_unnest(_HISTORY_COLUMNS)}")
-_PG_SUBMIT = (f"WITH inserted AS (INSERT INTO work_units ({', '.join(_UNIT_COLUMNS)}) "
-              f"SELECT * FROM {_pg_unnest(_UNIT_COLUMNS)}) {_PG_INSERT_HISTORY}")
+_PG_INSERT_UNITS = (f"INSERT INTO work_units ({', '.join(_UNIT_COLUMNS)}) "
+                    f"SELECT * FROM {_pg_unnest(_UNIT_COLUMNS)}")
+_PG_SUBMIT = f"WITH work_inserted AS ({_PG_INSERT_UNITS}) {_PG_INSERT_HISTORY}"
 _KEYED = ("tenant_id", "id", *_MUTABLE)
 _PG_UPDATE = ("UPDATE work_units u SET " + ", ".join(f"{c} = v.{c}" for c in _MUTABLE)
               + f" FROM {_pg_unnest(_KEYED)} AS v({', '.join(_KEYED)}) "
@@ -410,31 +418,24 @@ class SubmitUnits:
         self.first: Unit | None = None
 
     @classmethod
+    def statement(cls, engine: Any, ops: Sequence["SubmitUnits"]) -> Statement | None:
+        """The batch's insert as the group committer's one statement (PostgreSQL), when no
+        unit carries an idempotency key (those are looked up first) and the batch is
+        below the COPY size."""
+        if engine.dialect.name != "postgresql" or sum(len(op.units) for op in ops) * 2 \
+                >= _COPY_FROM or any(u.idempotency_key for op in ops for u in op.units):
+            return None
+        rows, history = _planned(ops, {})
+        return Statement(_PG_INSERT_HISTORY, _pg_history(history),
+                         with_items=f"work_inserted AS ({_PG_INSERT_UNITS})",
+                         with_params=_pg_arrays(rows, _UNIT_COLUMNS))
+
+    @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["SubmitUnits"]) -> None:
         driver = _Driver(conn)
         cursor = conn.connection.cursor()
         try:
-            known = _existing_keys(cursor, driver, ops)
-            rows: list[dict[str, Any]] = []
-            history: list[tuple[Any, ...]] = []
-            for op in ops:
-                op.unit_ids, op.created, op.first = [], [], None
-                for unit in op.units:
-                    key = (op.tenant_id, unit.idempotency_key)
-                    found = known.get(key) if unit.idempotency_key else None
-                    row = found if found is not None else op._row(unit)
-                    op.unit_ids.append(row["id"])
-                    op.created.append(found is None)
-                    if len(op.units) == 1:
-                        op.first = _unit(row)
-                    if found is not None:
-                        continue
-                    if unit.idempotency_key:
-                        known[key] = row
-                    rows.append(row)
-                    history.append((op.tenant_id, unit.unit_id, "", PENDING, "",
-                                    unit.content_hash, "submitted", "{}", op.actor[:256],
-                                    op.now))
+            rows, history = _planned(ops, _existing_keys(cursor, driver, ops))
             _insert_units_and_history(cursor, driver, rows, history)
         finally:
             cursor.close()
@@ -448,6 +449,32 @@ class SubmitUnits:
                 "lease_expires_at": None, "progress": 0.0, "checkpoint_json": None,
                 "preemption_count": 0, "reclaim_count": 0, "failure_reason": "",
                 "created_at": self.now, "updated_at": self.now}
+
+
+def _planned(ops: Sequence[SubmitUnits], known: dict[tuple[str, str | None], dict[str, Any]]
+             ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """The unit rows and history rows to insert, setting each op's ids; a unit whose
+    idempotency key is ``known`` (stored, or earlier in the batch) is not inserted."""
+    rows: list[dict[str, Any]] = []
+    history: list[tuple[Any, ...]] = []
+    for op in ops:
+        op.unit_ids, op.created, op.first = [], [], None
+        for unit in op.units:
+            key = (op.tenant_id, unit.idempotency_key)
+            found = known.get(key) if unit.idempotency_key else None
+            row = found if found is not None else op._row(unit)
+            op.unit_ids.append(row["id"])
+            op.created.append(found is None)
+            if len(op.units) == 1:
+                op.first = _unit(row)
+            if found is not None:
+                continue
+            if unit.idempotency_key:
+                known[key] = row
+            rows.append(row)
+            history.append((op.tenant_id, unit.unit_id, "", PENDING, "",
+                            unit.content_hash, "submitted", "{}", op.actor[:256], op.now))
+    return rows, history
 
 
 def _existing_keys(cursor: Any, driver: _Driver, ops: Sequence[SubmitUnits]

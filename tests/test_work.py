@@ -808,3 +808,47 @@ def test_bulk_submits_keep_every_character_of_the_attributes(agent) -> None:  # 
         assert call(agent, "Verify", wpb.VerifyRequest(unit_id=ids[n])).ok
     again = agent.work.Submit(requests[77], metadata=agent.metadata)
     assert not again.created and again.unit.unit_id == ids[77]
+
+
+def test_submit_batches_without_idempotency_keys_commit_as_one_statement(database_url,
+                                                                         monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL a Submit batch whose units carry no idempotency key is one statement
+    (units and history) without BEGIN and COMMIT; with a key (looked up first), and on
+    SQLite, it runs in a transaction. Either way every unit has its history row."""
+    import datetime as dt
+
+    from bastion.runtime.app import migrate
+    from bastion.storage import Database, GroupCommitter
+    from bastion.storage import work as store
+    from bastion.storage.group_commit import _Pending
+    from bastion.testing.harness import make_test_settings
+
+    migrate(make_test_settings(database_url))
+    db = Database(database_url)
+    committer = GroupCommitter(db)
+    in_transaction = []
+    real = store.SubmitUnits.apply_all.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(store.SubmitUnits, "apply_all", classmethod(
+        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+
+    def submit(unit_id: str, key: str | None = None) -> _Pending:
+        unit = store.NewUnit(unit_id=unit_id, run_id="r", priority=2, attributes_json="{}",
+                             content_hash="0" * 64, idempotency_key=key)
+        return _Pending([store.SubmitUnits(tenant_id="t1", units=[unit], actor="a",
+                                           now=dt.datetime.now(dt.timezone.utc))])
+
+    try:
+        plain = [submit("u1"), submit("u2")]
+        committer.apply_batch(plain)
+        keyed = [submit("u3", key="k"), submit("u4", key="k")]  # the second repeats the key
+        committer.apply_batch(keyed)
+        assert in_transaction == ([2] if db.dialect == "postgresql" else [2, 2])
+        assert [op.unit_ids for p in plain + keyed for op in p.ops] == [
+            ["u1"], ["u2"], ["u3"], ["u3"]]
+        with db.engine.connect() as conn:
+            units = conn.execute(sa.text("SELECT id FROM work_units ORDER BY id")).scalars()
+            logged = conn.execute(sa.text(
+                "SELECT unit_id FROM work_unit_history ORDER BY unit_id")).scalars()
+            assert list(units) == ["u1", "u2", "u3"] and list(logged) == ["u1", "u2", "u3"]
+    finally:
+        db.dispose()
