@@ -45,7 +45,7 @@ class WriteOp(Protocol):
     methods ``committed(ops)`` and ``rolled_back(ops)`` are called after the transaction.
 
     Optional, for PostgreSQL: ``statement(engine, ops) -> Statement | None``, the one
-    statement that writes all of ``ops`` (``%s`` parameters), or None when this batch needs
+    statement that writes all of ``ops`` (positional psycopg parameters), or None when it needs
     more (then ``apply_all`` runs, in a transaction). When every class of a batch has one,
     the committer runs them as a single statement (each class's in a ``WITH`` item) on an
     autocommit connection: one round trip instead of BEGIN, a statement per class and
@@ -457,7 +457,6 @@ class GroupCommitter:
             rows = next(outputs) if statement.returns else []
             if statement.done is not None:
                 statement.done(rows)
-
 
     def _close_writer(self) -> None:
         conns, self._conns = self._conns, {}

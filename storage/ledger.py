@@ -10,7 +10,7 @@ import datetime as dt
 import time
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 import sqlalchemy as sa
@@ -126,16 +126,11 @@ class LedgerAppend:
         except conn.dialect.dbapi.IntegrityError:  # type: ignore[union-attr]
             # Another process appended since this one's cached head (unique tenant+sequence):
             # forget the heads and run the batch again, reading them under the lock.
-            for tenant_id in by_tenant:
-                heads.pop(tenant_id, None)
-                _mark_contended(conn.engine, tenant_id)
+            _contended_now(conn.engine, by_tenant)
             raise RetryBatch from None
         finally:
             cursor.close()
-        for op in ops:
-            if op.on_appended is not None and op.record is not None:
-                op.on_appended(op.record)
-
+        _appended(ops)
 
     @classmethod
     def statement(cls, engine: Any, ops: Sequence["LedgerAppend"]) -> Statement | None:
@@ -154,18 +149,10 @@ class LedgerAppend:
             op._engine = engine
         records = _seal(ops, *head)
 
-        def done(rows: list[dict[str, Any]]) -> None:
-            for op in ops:
-                if op.on_appended is not None and op.record is not None:
-                    op.on_appended(op.record)
-
-        def conflicted() -> None:
-            _HEADS.get(engine, {}).pop(tenant_id, None)
-            _mark_contended(engine, tenant_id)
-
         return Statement(_POSTGRES_LOCKED_INSERT,
                          [_lock_key(tenant_id), json_rows(_COLUMN_NAMES, records)],
-                         done, conflicted)
+                         done=lambda rows: _appended(ops),
+                         conflicted=lambda: _contended_now(engine, [tenant_id]))
 
     @classmethod
     def committed(cls, ops: Sequence["LedgerAppend"]) -> None:
@@ -210,6 +197,22 @@ def _seal(ops: Sequence[LedgerAppend], sequence: int, parent_hash: str) -> list[
         records.append(op.record)
         parent_hash = entry_hash
     return records
+
+
+def _appended(ops: Sequence[LedgerAppend]) -> None:
+    """Hands each appended op's record to its ``on_appended``."""
+    for op in ops:
+        if op.on_appended is not None and op.record is not None:
+            op.on_appended(op.record)
+
+
+def _contended_now(engine: Any, tenant_ids: Iterable[str]) -> None:
+    """Another process appended to these tenants: forget their heads, and read them under
+    the lock for the next CONTENDED_FOR_S."""
+    heads = _HEADS.get(engine, {})
+    for tenant_id in tenant_ids:
+        heads.pop(tenant_id, None)
+        _mark_contended(engine, tenant_id)
 
 
 def _contended(engine: Any, tenant_id: str) -> bool:
