@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -500,32 +500,36 @@ def _existing_keys(cursor: Any, driver: _Driver, ops: Sequence[SubmitUnits]
 # -- leasing -------------------------------------------------------------------------------
 
 _RETURNING = ", ".join(f"u.{c}" for c in _UNIT_COLUMNS)
-_PG_LEASE = """
-WITH picked AS (
+# The lease's WITH items, positional parameters (tenant, [run,] count, then the arrays);
+# named with the table's prefix: the group committer may hoist them into a batch's one
+# statement (see LeaseNext.statement).
+_PG_LEASE_ITEMS = """
+work_picked AS (
     SELECT id, priority, created_at FROM work_units
-    WHERE tenant_id = %(tenant)s AND status = 'PENDING' {run}
-    ORDER BY priority, created_at, id LIMIT %(count)s FOR UPDATE SKIP LOCKED),
-ranked AS (SELECT id, row_number() OVER (ORDER BY priority, created_at, id) AS n FROM picked),
-wanted AS (
-    SELECT * FROM unnest(%(lease_ids)b::text[], %(holders)b::text[], %(nows)b::timestamptz[],
-                         %(expiries)b::timestamptz[], %(metadata)b::text[])
+    WHERE tenant_id = %s AND status = 'PENDING' {run}
+    ORDER BY priority, created_at, id LIMIT %s FOR UPDATE SKIP LOCKED),
+work_ranked AS (
+    SELECT id, row_number() OVER (ORDER BY priority, created_at, id) AS n FROM work_picked),
+work_wanted AS (
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::timestamptz[], %b::timestamptz[],
+                         %b::text[])
     WITH ORDINALITY AS w(lease_id, holder, at, expires, metadata, n)),
-leased AS (
+work_leased AS (
     UPDATE work_units u SET status = 'ACTIVE', lease_id = w.lease_id, lease_holder = w.holder,
         leased_at = w.at, last_heartbeat_at = w.at, lease_expires_at = w.expires,
         updated_at = w.at
-    FROM ranked r JOIN wanted w ON w.n = r.n
+    FROM work_ranked r JOIN work_wanted w ON w.n = r.n
     WHERE u.id = r.id AND u.status = 'PENDING'
     RETURNING {returning}, w.n AS n, w.metadata AS metadata),
-logged AS (
+work_logged AS (
     INSERT INTO work_unit_history (tenant_id, unit_id, prev_status, new_status, prev_hash,
         new_hash, reason, metadata_json, actor, at)
     SELECT tenant_id, id, 'PENDING', 'ACTIVE', content_hash, content_hash, 'leased', metadata,
-        lease_holder, updated_at FROM leased)
-SELECT * FROM leased"""
+        lease_holder, updated_at FROM work_leased)"""
+_PG_LEASE_RESULT = "SELECT * FROM work_leased"
 _LEASED_COLUMNS = (*_UNIT_COLUMNS, "n", "metadata")
-_PG_LEASE_ANY_RUN = _PG_LEASE.format(run="", returning=_RETURNING)
-_PG_LEASE_RUN = _PG_LEASE.format(run="AND run_id = %(run)s", returning=_RETURNING)
+_PG_LEASE_ITEMS_ANY_RUN = _PG_LEASE_ITEMS.format(run="", returning=_RETURNING)
+_PG_LEASE_ITEMS_RUN = _PG_LEASE_ITEMS.format(run="AND run_id = %s", returning=_RETURNING)
 _SQLITE_LEASE = (
     "UPDATE work_units SET status = 'ACTIVE', lease_id = ?, lease_holder = ?, leased_at = ?, "
     "last_heartbeat_at = ?, lease_expires_at = ?, updated_at = ? WHERE id = (SELECT id FROM "
@@ -554,6 +558,19 @@ class LeaseNext:
         return json.dumps({"holder": self.holder, "lease_id": self.lease_id}, sort_keys=True)
 
     @classmethod
+    def statement(cls, engine: Any, ops: Sequence["LeaseNext"]) -> Statement | None:
+        """The batch's lease as the group committer's one statement (PostgreSQL), when
+        every op leases from the same tenant and run (the usual batch)."""
+        if engine.dialect.name != "postgresql" or any(
+                (op.tenant_id, op.run_id) != (ops[0].tenant_id, ops[0].run_id) for op in ops):
+            return None
+        for op in ops:
+            op.unit = None
+        items, params = _pg_lease(ops[0].tenant_id, ops[0].run_id, ops)
+        return Statement(_PG_LEASE_RESULT, [], lambda rows: _hand_out(ops, rows),
+                         returns=True, with_items=items, with_params=params)
+
+    @classmethod
     def apply_all(cls, conn: sa.Connection, ops: Sequence["LeaseNext"]) -> None:
         driver = _Driver(conn)
         groups: dict[tuple[str, str], list[LeaseNext]] = {}
@@ -576,12 +593,24 @@ def _lease_postgresql(cursor: Any, tenant_id: str, run_id: str,
                       group: Sequence[LeaseNext]) -> None:
     """One statement: lock the next units (SKIP LOCKED), lease one to each op in order,
     write their history rows."""
-    cursor.execute(_PG_LEASE_RUN if run_id else _PG_LEASE_ANY_RUN, {
-        "tenant": tenant_id, "run": run_id, "count": len(group),
-        "lease_ids": [op.lease_id for op in group], "holders": [op.holder for op in group],
-        "nows": [op.now for op in group], "expiries": [op.expires_at for op in group],
-        "metadata": [op._metadata for op in group]})
-    for row in _rows(cursor, _LEASED_COLUMNS):
+    items, params = _pg_lease(tenant_id, run_id, group)
+    cursor.execute(f"WITH {items} {_PG_LEASE_RESULT}", params)
+    _hand_out(group, _rows(cursor, _LEASED_COLUMNS))
+
+
+def _pg_lease(tenant_id: str, run_id: str, group: Sequence[LeaseNext]
+              ) -> tuple[str, list[Any]]:
+    """The lease's WITH items for ``group`` and their parameters."""
+    return (_PG_LEASE_ITEMS_RUN if run_id else _PG_LEASE_ITEMS_ANY_RUN), [
+        tenant_id, *([run_id] if run_id else []), len(group),
+        [op.lease_id for op in group], [op.holder for op in group],
+        [op.now for op in group], [op.expires_at for op in group],
+        [op._metadata for op in group]]
+
+
+def _hand_out(group: Sequence[LeaseNext], leased: Iterable[Mapping[str, Any]]) -> None:
+    """Each leased unit to the op of its rank (``n``, from 1)."""
+    for row in leased:
         group[row["n"] - 1].unit = _unit(row)
 
 

@@ -852,3 +852,55 @@ def test_submit_batches_without_idempotency_keys_commit_as_one_statement(databas
             assert list(units) == ["u1", "u2", "u3"] and list(logged) == ["u1", "u2", "u3"]
     finally:
         db.dispose()
+
+
+def test_lease_batches_of_one_tenant_and_run_commit_as_one_statement(database_url,
+                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL a batch of leases of one tenant and run is one statement (lock, lease,
+    history) whose rows come back through JSON: the units handed out are the same, in
+    priority order, with their times as timezone-aware datetimes."""
+    import datetime as dt
+
+    from bastion.runtime.app import migrate
+    from bastion.storage import Database, GroupCommitter
+    from bastion.storage import work as store
+    from bastion.storage.group_commit import _Pending
+    from bastion.testing.harness import make_test_settings
+
+    migrate(make_test_settings(database_url))
+    db = Database(database_url)
+    committer = GroupCommitter(db)
+    in_transaction = []
+    real = store.LeaseNext.apply_all.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(store.LeaseNext, "apply_all", classmethod(
+        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+    now = dt.datetime.now(dt.timezone.utc)
+
+    def lease(n: int, run_id: str = "r") -> store.LeaseNext:
+        return store.LeaseNext(tenant_id="t1", run_id=run_id, lease_id=f"lease-{n}",
+                               holder=f"worker-{n}", now=now,
+                               expires_at=now + dt.timedelta(minutes=5))
+
+    try:
+        units = [store.NewUnit(unit_id=f"u{p}", run_id="r", priority=p, attributes_json="{}",
+                               content_hash="0" * 64) for p in (3, 1, 2)]
+        committer.apply_batch([_Pending([store.SubmitUnits(tenant_id="t1", units=units,
+                                                           actor="a", now=now)])])
+        first, second = lease(1), lease(2)
+        committer.apply_batch([_Pending([first]), _Pending([second])])
+        assert in_transaction == ([] if db.dialect == "postgresql" else [2])
+        assert first.unit is not None and second.unit is not None
+        assert (first.unit.unit_id, second.unit.unit_id) == ("u1", "u2")  # P1, then P2
+        assert (first.unit.lease_id, first.unit.status) == ("lease-1", store.ACTIVE)
+        assert first.unit.leased_at == now and first.unit.leased_at.tzinfo is not None
+        third, elsewhere = lease(3), lease(4, run_id="other")  # two runs: a transaction
+        committer.apply_batch([_Pending([third]), _Pending([elsewhere])])
+        assert in_transaction[-1] == 2
+        assert third.unit is not None and third.unit.unit_id == "u3" and elsewhere.unit is None
+        with db.engine.connect() as conn:
+            leased = conn.execute(sa.text(
+                "SELECT unit_id FROM work_unit_history WHERE reason = 'leased' "
+                "ORDER BY unit_id")).scalars()
+            assert list(leased) == ["u1", "u2", "u3"]
+    finally:
+        db.dispose()
