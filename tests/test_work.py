@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import grpc
 import pytest
@@ -810,6 +811,22 @@ def test_bulk_submits_keep_every_character_of_the_attributes(agent) -> None:  # 
     assert not again.created and again.unit.unit_id == ids[77]
 
 
+def _committer_recording(database_url: str, monkeypatch: pytest.MonkeyPatch, op_class: type
+                         ) -> tuple[Any, Any, list[int]]:
+    """A migrated database, a group committer on it, and the sizes of the batches of
+    ``op_class`` that ran through ``apply_all`` (in a transaction)."""
+    from bastion.runtime.app import migrate
+    from bastion.storage import Database, GroupCommitter
+    from bastion.testing.harness import make_test_settings
+
+    migrate(make_test_settings(database_url))
+    db = Database(database_url)
+    in_transaction: list[int] = []
+    real = op_class.apply_all.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(op_class, "apply_all", classmethod(
+        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+    return db, GroupCommitter(db), in_transaction
+
 def test_submit_batches_without_idempotency_keys_commit_as_one_statement(database_url,
                                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """On PostgreSQL a Submit batch whose units carry no idempotency key is one statement
@@ -817,19 +834,11 @@ def test_submit_batches_without_idempotency_keys_commit_as_one_statement(databas
     SQLite, it runs in a transaction. Either way every unit has its history row."""
     import datetime as dt
 
-    from bastion.runtime.app import migrate
-    from bastion.storage import Database, GroupCommitter
     from bastion.storage import work as store
     from bastion.storage.group_commit import _Pending
-    from bastion.testing.harness import make_test_settings
 
-    migrate(make_test_settings(database_url))
-    db = Database(database_url)
-    committer = GroupCommitter(db)
-    in_transaction = []
-    real = store.SubmitUnits.apply_all.__func__  # type: ignore[attr-defined]
-    monkeypatch.setattr(store.SubmitUnits, "apply_all", classmethod(
-        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+    db, committer, in_transaction = _committer_recording(database_url, monkeypatch,
+                                                         store.SubmitUnits)
 
     def submit(unit_id: str, key: str | None = None) -> _Pending:
         unit = store.NewUnit(unit_id=unit_id, run_id="r", priority=2, attributes_json="{}",
@@ -861,19 +870,11 @@ def test_lease_batches_of_one_tenant_and_run_commit_as_one_statement(database_ur
     priority order, with their times as timezone-aware datetimes."""
     import datetime as dt
 
-    from bastion.runtime.app import migrate
-    from bastion.storage import Database, GroupCommitter
     from bastion.storage import work as store
     from bastion.storage.group_commit import _Pending
-    from bastion.testing.harness import make_test_settings
 
-    migrate(make_test_settings(database_url))
-    db = Database(database_url)
-    committer = GroupCommitter(db)
-    in_transaction = []
-    real = store.LeaseNext.apply_all.__func__  # type: ignore[attr-defined]
-    monkeypatch.setattr(store.LeaseNext, "apply_all", classmethod(
-        lambda cls, conn, ops: in_transaction.append(len(ops)) or real(cls, conn, ops)))
+    db, committer, in_transaction = _committer_recording(database_url, monkeypatch,
+                                                         store.LeaseNext)
     now = dt.datetime.now(dt.timezone.utc)
 
     def lease(n: int, run_id: str = "r") -> store.LeaseNext:
