@@ -43,7 +43,7 @@ def build_runtime(settings: Settings, *, pm: pluggy.PluginManager | None = None,
     """Configures every plugin (``bastion_configure``) and wires the lifecycle."""
     pm = pm or make_plugin_manager(settings)
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size)
-    committer = GroupCommitter(database)
+    committer = GroupCommitter(database, linger_s=settings.group_commit_linger_ms / 1000)
     telemetry = TelemetryBuffer(settings.telemetry_capacity, settings.telemetry_batch_size)
     flusher = TelemetryFlusher(telemetry, lambda rows: telemetry_store.insert_rows(database, rows),
                                settings.telemetry_flush_interval_s)

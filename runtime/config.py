@@ -42,6 +42,9 @@ class Settings:
     # `bastion serve`'s garbage-collector generation-0 threshold (Python's default: 700):
     # how many container objects may accumulate between young collections.
     gc_threshold: int = 2_000
+    # How long the group committer may wait for more concurrent requests before it commits
+    # a batch (only while recent batches were larger than what has queued; 0: never waits).
+    group_commit_linger_ms: float = 10.0
     # Threads for blocking work off the event loop (plain-function guards).
     max_workers: int = 64
     # Most RPCs in flight at once; 0 = unlimited (beyond it: RESOURCE_EXHAUSTED).
@@ -149,6 +152,7 @@ _ENV = {
     "BASTION_LOG_FLUSH_INTERVAL_MS": ("log_flush_interval_ms", int),
     "BASTION_EVENT_LOOP": ("event_loop", str),
     "BASTION_GC_THRESHOLD": ("gc_threshold", int),
+    "BASTION_GROUP_COMMIT_LINGER_MS": ("group_commit_linger_ms", float),
     "BASTION_MAX_WORKERS": ("max_workers", int),
     "BASTION_MAX_CONCURRENT_RPCS": ("max_concurrent_rpcs", int),
     "BASTION_METRICS_LISTEN": ("metrics_listen", str),
@@ -239,6 +243,8 @@ def _validate(settings: Settings) -> None:
     if not 100 <= settings.gc_threshold <= 1_000_000:
         # 0 would switch automatic collection off: reference cycles would pile up.
         raise ValueError("gc_threshold must be between 100 and 1000000")
+    if not 0 <= settings.group_commit_linger_ms <= 1_000:  # also refuses NaN
+        raise ValueError("group_commit_linger_ms must be between 0 and 1000")
     if "none" in (a.lower() for a in settings.jwt_algorithms):
         raise ValueError("jwt_algorithms must not contain 'none'")
     for name, guard in settings.guards.items():

@@ -242,3 +242,31 @@ def test_batches_that_are_one_statement_per_class_run_as_one(two_processes,
     written = scores.list_scores(db, "tnt_one", run_id="run-1", below=None, after_id=0,
                                  limit=10)
     assert [row["decision_id"] for row in written] == ["dec-6", "dec-8"]
+
+
+def test_the_linger_is_configurable_and_bounded(database_url) -> None:  # type: ignore[no-untyped-def]
+    from bastion.runtime.app import build_runtime
+    from bastion.runtime.config import load_settings
+
+    assert load_settings(env={}).group_commit_linger_ms == 10.0
+    for refused in ("-1", "1001", "nan"):
+        with pytest.raises(ValueError, match="group_commit_linger_ms"):
+            load_settings(env={"BASTION_GROUP_COMMIT_LINGER_MS": refused})
+    settings = load_settings(env={"BASTION_GROUP_COMMIT_LINGER_MS": "1000",
+                                  "BASTION_DATABASE_URL": database_url})
+    runtime = build_runtime(settings)
+    committer = runtime.committer
+    committer._sizes, committer._window_ends = [4, 4], float("inf")  # recent batches of 4
+
+    def enqueue_three() -> None:
+        time.sleep(0.05)  # past the default linger: only the configured one waits for them
+        for n in range(3):
+            committer._queue.put(_Pending([_append("tnt_l", n)]))
+            committer._queued()
+
+    try:
+        batch = [_Pending([_append("tnt_l", 9)])]
+        threading.Thread(target=enqueue_three).start()
+        assert committer._gather(batch) is False and len(batch) == 4
+    finally:
+        runtime.close()
