@@ -1,5 +1,11 @@
 # Bastion: `make serve` and `make test` do all the set-up on a fresh machine.
-PYTHON ?= python3.11
+# The interpreter .venv is made with (CPython 3.11+; `make PYTHON=/path/to/python3.x ...`
+# for another). The system's /usr/bin/python3.11 where there is one: a distribution build
+# (Debian's is compiled with PGO and LTO, libpython linked into the executable). pyenv's
+# default build is neither (a shared libpython, no --enable-optimizations), and on it the
+# server spent 14-24% more CPU per Check, the bare echo 10-19% more (bench/RESULTS.md,
+# 2026-12-06, sixth VM). An existing .venv is kept: `make clean` first to switch.
+PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11) python3.11)
 VENV := .venv
 PY := $(VENV)/bin/python
 BASTION := $(VENV)/bin/bastion
