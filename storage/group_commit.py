@@ -121,7 +121,11 @@ class Withdrawn(Exception):
 
 
 _MAX_ATTEMPTS = 8
-_SIZE_WINDOW_S = 0.5
+# How far back the largest batch is remembered (the current and the previous window): a
+# caller left alone after a burst stops waiting for company within 0.1-0.2 s. With 0.5 s,
+# SubmitMany right after 8 concurrent Checks lingered (10 ms each) for a second: 20.1-20.4k
+# against 21.2-23.1k units/s.
+_SIZE_WINDOW_S = 0.1
 
 
 def group_ops(ops: Sequence[WriteOp]) -> dict[type, list[WriteOp]]:
@@ -330,7 +334,10 @@ class GroupCommitter:
         """
         now = time.perf_counter()
         if now >= self._window_ends:
-            self._sizes = [0, self._sizes[0]]
+            # The window that just ended becomes the previous one; after a quiet spell
+            # longer than a window, neither says anything about who is waiting now.
+            recent = now < self._window_ends + _SIZE_WINDOW_S
+            self._sizes = [0, self._sizes[0] if recent else 0]
             self._window_ends = now + _SIZE_WINDOW_S
         expected = min(max(self._sizes), self._max_batch)
         stop = False

@@ -244,6 +244,22 @@ def test_batches_that_are_one_statement_per_class_run_as_one(two_processes,
     assert [row["decision_id"] for row in written] == ["dec-6", "dec-8"]
 
 
+def test_a_caller_after_a_quiet_spell_does_not_wait_for_the_last_burst(two_processes) -> None:  # type: ignore[no-untyped-def]
+    """Recent batch sizes predict who else is coming only while they are recent: the
+    first request after a pause longer than the size window is committed at once."""
+    from bastion.storage.group_commit import _SIZE_WINDOW_S
+
+    _, _, db = two_processes
+    committer = GroupCommitter(db, linger_s=30.0)
+    # A burst of 8 whose window ended more than a window ago.
+    committer._sizes = [8, 8]
+    committer._window_ends = time.perf_counter() - 2 * _SIZE_WINDOW_S
+    batch = [_Pending([_append("tnt_q", 0)])]
+    started = time.perf_counter()
+    assert committer._gather(batch) is False
+    assert len(batch) == 1 and time.perf_counter() - started < 10  # not the 30 s linger
+
+
 def test_the_linger_is_configurable_and_bounded(database_url) -> None:  # type: ignore[no-untyped-def]
     from bastion.runtime.app import build_runtime
     from bastion.runtime.config import load_settings
