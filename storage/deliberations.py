@@ -19,6 +19,7 @@ from bastion.storage.database import Database
 from bastion.storage.group_commit import Statement
 from bastion.storage.migrate import MIGRATIONS_DIR
 from bastion.storage.pg_json import json_rows, populate
+from bastion.storage.sqlite_insert import insert_many
 from bastion.storage.upsert import upsert
 
 DELIBERATION_VERSIONS = MIGRATIONS_DIR / "deliberation"
@@ -64,8 +65,6 @@ SCORE_COLUMNS = ("decision_id", "run_id", "task_id", "agent_id", "phase", "model
 
 
 _SCORE_COLUMNS = ("tenant_id", *SCORE_COLUMNS)
-_SQLITE_INSERT = (f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) VALUES "
-                  f"({', '.join('?' * len(_SCORE_COLUMNS))})")
 # One JSON parameter: one statement text whatever the batch size (storage/pg_json.py).
 _POSTGRES_INSERT = (
     f"INSERT INTO deliberation_scores ({', '.join(_SCORE_COLUMNS)}) "
@@ -96,8 +95,8 @@ class InsertScores:
             if conn.dialect.name == "postgresql":
                 cursor.execute(_POSTGRES_INSERT, [json_rows(_SCORE_COLUMNS, rows)])
             else:
-                cursor.executemany(_SQLITE_INSERT, [(*row[:-1], sqlite_ts(row[-1]))
-                                                    for row in rows])
+                insert_many(cursor, "deliberation_scores", _SCORE_COLUMNS,
+                            [(*row[:-1], sqlite_ts(row[-1])) for row in rows])
         finally:
             cursor.close()
 

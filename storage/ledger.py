@@ -20,6 +20,7 @@ from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite
 from bastion.storage.database import Database
 from bastion.storage.group_commit import RetryBatch, Statement
 from bastion.storage.pg_json import json_rows, populate
+from bastion.storage.sqlite_insert import insert_many
 
 
 class LedgerEntryRow(TenantScoped, Base):
@@ -241,12 +242,9 @@ class _DriverSql(NamedTuple):
     insert_locked: Callable[[Any, Sequence[LedgerRecord], str], None] | None = None
 
 
-_ROWS_PER_INSERT = 500  # 5,000 parameters: within SQLite's limit
 _COLUMNS = ("tenant_id, sequence, ts, action_type, actor, subject_id, payload_json, "
             "parent_hash, entry_hash, signature")
 _COLUMN_NAMES = tuple(_COLUMNS.split(", "))
-_SQLITE_INSERT = f"INSERT INTO ledger_entries ({_COLUMNS}) VALUES "
-_SQLITE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 # The batch as one JSON parameter (storage/pg_json.py), whatever its size: a single
 # statement text, so psycopg converts it once and the server prepares it once (a multi-row
 # VALUES list has ten parameters per row, and psycopg re-parses a statement with over 50 on
@@ -265,11 +263,8 @@ _POSTGRES_LOCKED_INSERT = (
 
 
 def _sqlite_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:
-    for start in range(0, len(records), _ROWS_PER_INSERT):
-        chunk = records[start:start + _ROWS_PER_INSERT]
-        cursor.execute(_SQLITE_INSERT + ", ".join([_SQLITE_ROW] * len(chunk)),
-                       [value for r in chunk
-                        for value in (r.tenant_id, r.sequence, sqlite_ts(r.ts), *r[3:])])
+    insert_many(cursor, "ledger_entries", _COLUMN_NAMES,
+                [(r.tenant_id, r.sequence, sqlite_ts(r.ts), *r[3:]) for r in records])
 
 
 def _postgres_insert(cursor: Any, records: Sequence[LedgerRecord]) -> None:

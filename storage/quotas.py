@@ -22,6 +22,7 @@ from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc, sqlite
 from bastion.storage.database import Database
 from bastion.storage.group_commit import Statement
 from bastion.storage.pg_json import json_rows, populate
+from bastion.storage.sqlite_insert import insert_many
 from bastion.storage.upsert import upsert
 
 
@@ -406,10 +407,8 @@ class _ReserveSql:
     def insert_reservations(self, cursor: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows of (tenant_id, decision_id, resource, period, amount, run_id, task_id,
         reserved_at)."""
-        cursor.executemany(
-            f"INSERT INTO quota_reservations ({_RESERVATION_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [(*row[:-1], sqlite_ts(row[-1])) for row in rows])
+        insert_many(cursor, "quota_reservations", _RESERVED_COLUMNS,  # settled_at: NULL
+                    [(*row[:-1], sqlite_ts(row[-1])) for row in rows])
 
 
 _RESERVATION_COLUMNS = ("tenant_id, decision_id, resource, period, amount, run_id, task_id, "

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bastion.storage.base import Base, TenantScoped, UtcDateTime, as_utc
 from bastion.storage.database import Database
 from bastion.storage.pg_copy import copy_text
+from bastion.storage.sqlite_insert import insert_many
 from bastion.storage.tenants import TenantRow
 
 COLUMNS = ("tenant_id", "entry_type", "source", "details_json", "error_json", "run_id",
            "decision_id", "recorded_at")
-_SQLITE_ROWS_PER_INSERT = 100  # 800 parameters: within SQLite's limit
 
 
 class TelemetryRow(TenantScoped, Base):
@@ -99,11 +99,8 @@ _NULL = "\\N"
 
 
 def _sqlite_insert(cursor: Any, rows: Iterable[Sequence[Any]]) -> None:
-    row_sql = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    head = f"INSERT INTO telemetry ({', '.join(COLUMNS)}) VALUES "
-    for chunk in _chunks(rows, _SQLITE_ROWS_PER_INSERT):
-        cursor.execute(head + ", ".join([row_sql] * len(chunk)),
-                       [_sqlite_value(v) for row in chunk for v in row])
+    insert_many(cursor, "telemetry", COLUMNS,
+                ([_sqlite_value(v) for v in row] for row in rows))
 
 
 def _sqlite_value(value: Any) -> Any:
