@@ -39,14 +39,14 @@ class PolicyOutcome:
 
 
 def evaluate(policies: PolicySet, variables: Mapping[str, Any]) -> PolicyOutcome:
-    """Evaluates the policies that could match ``variables["action"]`` (one activation
-    shared by all of them)."""
+    """Evaluates the policies that could match ``variables`` (:meth:`PolicySet.select`),
+    with one activation shared by all of them."""
     outcome = PolicyOutcome()
-    found = policies.lookup(variables["action"])
+    found = policies.select(variables)
     candidates = found.policies
     if not candidates:
         return outcome
-    activation = ENV.Activation(variables)
+    activation = ENV.Activation(found.activation_values(variables))
     program = found.program
     if program is not None and _evaluate_at_once(program, candidates, activation, outcome):
         return outcome

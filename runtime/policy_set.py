@@ -12,6 +12,18 @@ Since every conjunct must hold for the policy to match, a request whose action t
 constraint excludes cannot match. Any other policy is unindexed and evaluated for every
 action.
 
+The other string variables (``resource``, ``agent``, ``tenant``, ``run``) are **pinned** the
+same way: every top-level conjunct of those shapes over one of them is checked in Python
+against the request before any CEL runs, and a policy one of whose pins the request fails
+is not evaluated. That is exactly CEL's answer: the variables are always strings, so such
+a conjunct is plainly false, and CEL's ``&&`` is false when any operand is false, whatever
+errors the others would raise.
+
+The CEL activation holds only the variables the candidates refer to (converting
+``attributes`` or ``now`` for policies that never read them cost a few microseconds a
+Check); a policy whose tree Bastion cannot fully read (a map or message literal) counts as
+referring to every variable.
+
 The candidates of an action, when there are several, are also compiled into one program
 that evaluates to the list of their results: one call into the CEL runtime instead of one
 per policy (measured: six policies 12.1 → 1.6 µs with ``timeit``; more under load). The
@@ -22,29 +34,72 @@ shared by the list), so results and errors are exactly the one-by-one ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bastion.runtime.cel_ast import Node
-from bastion.runtime.policies import ENV, CompiledPolicy
+from bastion.runtime.policies import ENV, VARIABLES, CompiledPolicy
 
 _CACHED_ACTIONS = 4096
+# The string variables besides ``action`` that a conjunct may pin (see the module doc).
+PINNABLE = ("resource", "agent", "tenant", "run")
+_ALL_VARIABLES = frozenset(VARIABLES)
 
 
 @dataclass(frozen=True)
 class ActionKeys:
+    """The values a string variable may take: these exactly, or starting with a prefix."""
+
     exact: frozenset[str]
     prefixes: frozenset[str]
+
+    def admit(self, value: str) -> bool:
+        return value in self.exact or any(value.startswith(p) for p in self.prefixes)
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A top-level conjunct confining ``variable`` to ``keys``."""
+
+    variable: str
+    keys: ActionKeys
 
 
 def action_keys(root: Node) -> ActionKeys | None:
     """The actions a policy can match, or None when it is not indexable."""
     for conjunct in _conjuncts(root):
-        keys = _keys(conjunct)
+        keys = _keys(conjunct, "action")
         if keys is not None:
             return keys
     return None
+
+
+def pins(root: Node) -> tuple[Pin, ...]:
+    """Every top-level conjunct confining one of :data:`PINNABLE`."""
+    found = []
+    for conjunct in _conjuncts(root):
+        for variable in PINNABLE:
+            keys = _keys(conjunct, variable)
+            if keys is not None:
+                found.append(Pin(variable, keys))
+                break
+    return tuple(found)
+
+
+def referenced(root: Node) -> frozenset[str]:
+    """The variables an expression may read (every one when part of its tree is opaque)."""
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.kind in ("struct", "other"):
+            return _ALL_VARIABLES
+        if node.kind == "ident":
+            names.add(node.name)
+        stack.extend(node.children())
+    return frozenset(names) & _ALL_VARIABLES
 
 
 def _conjuncts(node: Node) -> Iterable[Node]:
@@ -55,32 +110,33 @@ def _conjuncts(node: Node) -> Iterable[Node]:
         yield node
 
 
-def _is_action(node: Node) -> bool:
-    return node.kind == "ident" and node.name == "action"
+def _is_variable(node: Node, variable: str) -> bool:
+    return node.kind == "ident" and node.name == variable
 
 
 def _string(node: Node) -> str | None:
     return node.string if node.kind == "const" else None
 
 
-def _keys(node: Node) -> ActionKeys | None:
+def _keys(node: Node, variable: str) -> ActionKeys | None:
     if node.kind != "call":
         return None
     args = node.args
     if node.name == "_==_" and node.target is None and len(args) == 2:
         for ident, const in ((args[0], args[1]), (args[1], args[0])):
-            if _is_action(ident) and _string(const) is not None:
+            if _is_variable(ident, variable) and _string(const) is not None:
                 return ActionKeys(frozenset([_string(const) or ""]), frozenset())
-    if node.name == "@in" and len(args) == 2 and _is_action(args[0]) \
+    if node.name == "@in" and len(args) == 2 and _is_variable(args[0], variable) \
             and args[1].kind == "list":
         values = [_string(e) for e in args[1].args]
         if all(x is not None for x in values):
             return ActionKeys(frozenset(x or "" for x in values), frozenset())
-    if node.name == "startsWith" and node.target is not None and _is_action(node.target) \
+    if node.name == "startsWith" and node.target is not None \
+            and _is_variable(node.target, variable) \
             and len(args) == 1 and _string(args[0]) is not None:
         return ActionKeys(frozenset(), frozenset([_string(args[0]) or ""]))
     if node.name == "_||_" and node.target is None:
-        sides = [_keys(a) for a in args]
+        sides = [_keys(a, variable) for a in args]
         if all(s is not None for s in sides):
             return ActionKeys(frozenset().union(*(s.exact for s in sides if s)),
                               frozenset().union(*(s.prefixes for s in sides if s)))
@@ -88,16 +144,36 @@ def _keys(node: Node) -> ActionKeys | None:
 
 
 class Candidates:
-    """The policies that could match an action, in policy order, and (lazily, for two or
+    """The policies that could match a request, in policy order, and (lazily, for two or
     more) ``program``: one CEL program whose value is the list of their results, or None
-    (a single policy, or the list did not compile)."""
+    (a single policy, or the list did not compile).
 
-    __slots__ = ("policies", "_program", "_compiled")
+    ``pinned``: (index among ``policies``, its pins) of the policies with pins;
+    ``variables``: the variables any of them may read; ``pin_values``: the request's values
+    of the pinned variables (a key for ``selected``, the candidates left for them).
+    """
 
-    def __init__(self, policies: tuple[CompiledPolicy, ...]) -> None:
+    __slots__ = ("positions", "policies", "pinned", "variables", "pin_values", "selected",
+                 "_program", "_compiled")
+
+    def __init__(self, positions: tuple[int, ...], policies: tuple[CompiledPolicy, ...],
+                 pinned: tuple[tuple[int, tuple[Pin, ...]], ...],
+                 variables: frozenset[str]) -> None:
+        self.positions = positions
         self.policies = policies
+        self.pinned = pinned
+        self.variables = variables
+        pinned_variables = sorted({pin.variable for _, group in pinned for pin in group})
+        self.pin_values = operator.itemgetter(*pinned_variables) if pinned_variables else None
+        self.selected: dict[Any, Candidates] = {}
         self._program: Any = None
         self._compiled = len(policies) < 2
+
+    def activation_values(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``values`` restricted to the variables these policies may read."""
+        if self.variables == _ALL_VARIABLES:
+            return values
+        return {name: values[name] for name in self.variables}
 
     @property
     def program(self) -> Any:
@@ -122,6 +198,8 @@ class PolicySet:
 
     def __init__(self, policies: Sequence[CompiledPolicy]) -> None:
         self.policies = tuple(policies)
+        self._pins = [pins(p.root) for p in self.policies]
+        self._variables = [referenced(p.root) for p in self.policies]
         self._exact: dict[str, list[int]] = {}
         self._prefixes: dict[str, list[int]] = {}
         self._always: list[int] = []
@@ -150,8 +228,27 @@ class PolicySet:
         """The policies that could match ``action``, in policy order."""
         return self.lookup(action).policies
 
+    def select(self, values: Mapping[str, Any]) -> Candidates:
+        """The candidates for a request's variables: those of its action, less the
+        policies one of whose pins its variables fail."""
+        found = self.lookup(values["action"])
+        if found.pin_values is None:
+            return found
+        key = found.pin_values(values)
+        selected = found.selected.get(key)
+        if selected is None:
+            ruled_out = {index for index, policy_pins in found.pinned
+                         if not all(pin.keys.admit(values[pin.variable]) for pin in policy_pins)}
+            selected = found if not ruled_out else self._candidates(tuple(
+                position for index, position in enumerate(found.positions)
+                if index not in ruled_out))
+            if len(found.selected) >= _CACHED_ACTIONS:
+                found.selected.clear()  # callers choose agents and resources: stay bounded
+            found.selected[key] = selected
+        return selected
+
     def lookup(self, action: str) -> Candidates:
-        """The candidates of ``action`` with their combined program."""
+        """The candidates of ``action`` (before pins) with their combined program."""
         found = self._by_action.get(action)
         if found is None:
             found = self._lookup(action)
@@ -166,10 +263,15 @@ class PolicySet:
         for prefix, matched in self._prefixes.items():
             if action.startswith(prefix):
                 positions.update(matched)
-        key = tuple(sorted(positions))
+        return self._candidates(tuple(sorted(positions)))
+
+    def _candidates(self, key: tuple[int, ...]) -> Candidates:
         found = self._sets.get(key)
         if found is None:
             if len(self._sets) >= _CACHED_ACTIONS:
                 self._sets.clear()  # few distinct sets in practice; stay bounded anyway
-            found = self._sets[key] = Candidates(tuple(self.policies[p] for p in key))
+            found = self._sets[key] = Candidates(
+                key, tuple(self.policies[p] for p in key),
+                tuple((index, self._pins[p]) for index, p in enumerate(key) if self._pins[p]),
+                frozenset().union(*(self._variables[p] for p in key)))
         return found

@@ -1,5 +1,6 @@
-"""Indexing policies by the actions they can match (SPEC G5, issue #4 performance): a Check
-evaluates only the policies that could match its action."""
+"""Indexing policies by the actions they can match, and pinning the other string variables
+(SPEC G5, issue #4 performance): a Check evaluates only the policies that could match it,
+and the answers are CEL's."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import datetime as dt
 
 import pytest
 
-from bastion.runtime.policies import PolicyDef, compile_policy, request_variables
+from bastion.runtime.policies import VARIABLES, PolicyDef, compile_policy, request_variables
 from bastion.runtime.policy_eval import evaluate
-from bastion.runtime.policy_set import ActionKeys, PolicySet, action_keys
+from bastion.runtime.policy_set import ActionKeys, Pin, PolicySet, action_keys, pins
 
 
 class Counting:
@@ -29,8 +30,9 @@ def compiled(policy_id: str, expression: str):  # type: ignore[no-untyped-def]
     return dataclasses.replace(policy, program=Counting(policy.program))
 
 
-def variables(action: str, **attributes: object) -> dict[str, object]:
-    return request_variables(action, "", attributes, "", "tnt_a", "", {},
+def variables(action: str, *, agent: str = "", resource: str = "", run: str = "",
+              **attributes: object) -> dict[str, object]:
+    return request_variables(action, resource, attributes, agent, "tnt_a", run, {},
                              dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc))
 
 
@@ -73,7 +75,7 @@ def test_an_indexed_policy_is_evaluated_only_for_its_actions() -> None:
 def test_several_candidates_are_evaluated_in_one_call() -> None:
     first = compiled("first", 'action == "a" && attributes.n > 1')
     second = compiled("second", 'attributes.n > 5 // a comment ends at its line')
-    third = compiled("third", 'agent == "x"')
+    third = compiled("third", 'attributes.n < 0')
     policies = PolicySet([first, second, third])
     outcome = evaluate(policies, variables("a", n=3))
     assert [p.id for p in outcome.matched] == ["first"] and outcome.evaluated == 3
@@ -86,7 +88,7 @@ def test_several_candidates_are_evaluated_in_one_call() -> None:
 
 def _one_by_one(policies: PolicySet, values: dict[str, object]):  # type: ignore[no-untyped-def]
     """``evaluate`` with the combined programs switched off."""
-    for found in (policies.lookup(values["action"]),):  # type: ignore[arg-type]
+    for found in (policies.select(values),):
         found._program, found._compiled = None, True
     return evaluate(policies, values)
 
@@ -106,7 +108,7 @@ def test_at_once_or_one_by_one_the_outcome_is_the_same(values, answered_at_once)
             compiled("missing", 'attributes.n > 1'),
             compiled("dyn", 'attributes.flag'),  # DYN: a bool only when the input is
             compiled("budget", 'attributes.items.all(x, attributes.items.all(y, x >= 0))'),
-            compiled("never", 'agent == "nobody"'),
+            compiled("never", 'attributes.n == -1'),
         ])
 
     combined = policy_set()
@@ -124,3 +126,65 @@ def test_fifty_policies_for_other_actions_cost_nothing() -> None:
     assert evaluate(policies, variables("llm.generate", a=1)).evaluated == 0
     assert [p.id for p in evaluate(policies, variables("other.7", a=1)).matched] == ["p7"]
     assert policies.unindexed == 0
+
+
+@pytest.mark.parametrize(("expression", "expected"), [
+    ('agent == "x"', (Pin("agent", ActionKeys(frozenset({"x"}), frozenset())),)),
+    ('action == "a" && resource.startsWith("/srv/") && run in ["r1", "r2"]',
+     (Pin("resource", ActionKeys(frozenset(), frozenset({"/srv/"}))),
+      Pin("run", ActionKeys(frozenset({"r1", "r2"}), frozenset())))),
+    ('tenant == "t" || tenant.startsWith("p.")',
+     (Pin("tenant", ActionKeys(frozenset({"t"}), frozenset({"p."}))),)),
+    ('agent != "x"', ()),
+    ('agent == "x" || attributes.a == 1', ()),          # the disjunction is not confined
+    ('agent == attributes.who', ()),
+    ('[1].all(agent, agent == 1)', ()),                 # a comprehension variable
+])
+def test_which_variables_a_policy_pins(expression: str, expected: tuple[Pin, ...]) -> None:
+    assert pins(compiled("p", expression).root) == expected
+
+
+def test_a_policy_is_not_evaluated_for_a_request_its_pins_rule_out() -> None:
+    blocked = compiled("blocked", 'agent in ["agent-666", "agent-667"]')
+    root = compiled("root", 'action == "tool.shell.exec" && resource == "/"')
+    open_ = compiled("open", 'attributes.n > 1')
+    policies = PolicySet([blocked, root, open_])
+    outcome = evaluate(policies, variables("tool.shell.exec", agent="agent-17",
+                                           resource="/srv", n=3))
+    assert [p.id for p in outcome.matched] == ["open"] and outcome.evaluated == 1
+    outcome = evaluate(policies, variables("tool.shell.exec", agent="agent-666",
+                                           resource="/", n=0))
+    assert [p.id for p in outcome.matched] == ["blocked", "root"] and outcome.evaluated == 3
+
+
+@pytest.mark.parametrize("expression", [
+    'agent == "x" && attributes.missing > 1',          # an error only where agent is "x"
+    'attributes.missing > 1 && agent == "x"',          # CEL's && is commutative
+    'resource.startsWith("/srv/") && attributes.n > 1',
+    'run in ["r1", "r2"] && attributes.n == "text"',   # a type error where run admits
+    'agent == "x" && agent == "y"',
+])
+@pytest.mark.parametrize("request_vars", [
+    {"agent": "x", "resource": "/srv/a", "run": "r1"},
+    {"agent": "y", "resource": "/etc", "run": "r3"},
+])
+def test_pins_give_cel_s_own_answer(expression: str, request_vars: dict[str, str]) -> None:
+    values = variables("a", n=3, **request_vars)  # type: ignore[arg-type]
+    pinned = PolicySet([compiled("p", expression)])
+    unpinned = PolicySet([compiled("p", expression)])
+    unpinned._pins = [()]  # every policy evaluated by CEL
+    with_pins, by_cel = evaluate(pinned, values), evaluate(unpinned, values)
+    assert [p.id for p in with_pins.matched] == [p.id for p in by_cel.matched]
+    assert [(p.id, e) for p, e in with_pins.errors] == [(p.id, e) for p, e in by_cel.errors]
+
+
+def test_the_activation_holds_only_what_the_candidates_read() -> None:
+    policies = PolicySet([compiled("a", 'attributes.n > 1'),
+                          compiled("b", 'now > timestamp("2020-01-01T00:00:00Z")')])
+    assert policies.lookup("x").variables == {"attributes", "now"}
+    assert set(policies.lookup("x").activation_values(variables("x", n=2))) == \
+        {"attributes", "now"}
+    assert len(evaluate(policies, variables("x", n=2)).matched) == 2
+    opaque = PolicySet([compiled("m", '{"k": agent}.k == "x"')])  # a map literal
+    assert opaque.lookup("x").variables == set(VARIABLES)  # every variable, to be safe
+    assert [p.id for p in evaluate(opaque, variables("x", agent="x")).matched] == ["m"]
