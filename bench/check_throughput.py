@@ -125,6 +125,9 @@ def bastion(backend: str, workdir: pathlib.Path, plugins: list[str] | None = Non
         port = free_port()
         env = dict(os.environ, BASTION_DATABASE_URL=url, BASTION_LISTEN=f"127.0.0.1:{port}",
                    BASTION_LEDGER_SECRET="bench-secret-" + os.urandom(8).hex(),
+                   # As in production: reasoning hashes keyed (HMAC), and no warning per
+                   # CLI call in the benchmark's output.
+                   BASTION_DELIBERATION_HASH_KEY="bench-hash-" + os.urandom(8).hex(),
                    BASTION_LOG_FORMAT="json",
                    # Built-in plugins only (an installed example plugin would add its guard).
                    BASTION_PLUGINS=",".join(plugins or builtin_plugins()))
@@ -134,7 +137,7 @@ def bastion(backend: str, workdir: pathlib.Path, plugins: list[str] | None = Non
             bastion_cli(env, *command)
         with process([sys.executable, "-m", "bastion.runtime.cli", "serve"], env) as proc:
             wait_ready(f"127.0.0.1:{port}")
-            yield proc.pid, f"127.0.0.1:{port}", token, {"url": url}
+            yield proc.pid, f"127.0.0.1:{port}", token, {"url": url, "env": env}
 
 
 def builtin_plugins() -> list[str]:

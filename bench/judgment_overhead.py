@@ -97,7 +97,7 @@ def main() -> int:
             with bastion(backend, pathlib.Path(tmp), None,
                          [["tenant", "create", "judged"]]) as (pid, target, token, info):
                 # The server's plugins (an installed example plugin would want its tables).
-                env = dict(os.environ, BASTION_DATABASE_URL=info["url"],
+                env = dict(info["env"],
                            BASTION_PLUGINS=",".join(builtin_plugins()))
                 judged = bastion_cli(env, "key", "create", "--tenant", "judged",
                                      "--role", "agent")["token"]
