@@ -150,11 +150,11 @@ class Candidates:
 
     ``pinned``: (index among ``policies``, its pins) of the policies with pins;
     ``variables``: the variables any of them may read; ``pin_values``: the request's values
-    of the pinned variables (a key for ``selected``, the candidates left for them).
+    of the pinned variables (what decides which of them remain).
     """
 
-    __slots__ = ("positions", "policies", "pinned", "variables", "pin_values", "selected",
-                 "_program", "_compiled")
+    __slots__ = ("positions", "policies", "pinned", "variables", "pin_values", "_program",
+                 "_compiled")
 
     def __init__(self, positions: tuple[int, ...], policies: tuple[CompiledPolicy, ...],
                  pinned: tuple[tuple[int, tuple[Pin, ...]], ...],
@@ -165,7 +165,6 @@ class Candidates:
         self.variables = variables
         pinned_variables = sorted({pin.variable for _, group in pinned for pin in group})
         self.pin_values = operator.itemgetter(*pinned_variables) if pinned_variables else None
-        self.selected: dict[Any, Candidates] = {}
         self._program: Any = None
         self._compiled = len(policies) < 2
 
@@ -213,6 +212,8 @@ class PolicySet:
             for prefix in keys.prefixes:
                 self._prefixes.setdefault(prefix, []).append(position)
         self._by_action: dict[str, Candidates] = {}
+        # (action, the pinned variables' values) → the candidates left (see select).
+        self._selected: dict[tuple[str, Any], Candidates] = {}
         # One Candidates per distinct set of positions: actions with the same candidates
         # share their combined program (compiled once, whatever the action names).
         self._sets: dict[tuple[int, ...], Candidates] = {}
@@ -231,20 +232,21 @@ class PolicySet:
     def select(self, values: Mapping[str, Any]) -> Candidates:
         """The candidates for a request's variables: those of its action, less the
         policies one of whose pins its variables fail."""
-        found = self.lookup(values["action"])
+        action = values["action"]
+        found = self.lookup(action)
         if found.pin_values is None:
             return found
-        key = found.pin_values(values)
-        selected = found.selected.get(key)
+        key = (action, found.pin_values(values))
+        selected = self._selected.get(key)
         if selected is None:
             ruled_out = {index for index, policy_pins in found.pinned
                          if not all(pin.keys.admit(values[pin.variable]) for pin in policy_pins)}
             selected = found if not ruled_out else self._candidates(tuple(
                 position for index, position in enumerate(found.positions)
                 if index not in ruled_out))
-            if len(found.selected) >= _CACHED_ACTIONS:
-                found.selected.clear()  # callers choose agents and resources: stay bounded
-            found.selected[key] = selected
+            if len(self._selected) >= _CACHED_ACTIONS:
+                self._selected.clear()  # callers choose agents and resources: stay bounded
+            self._selected[key] = selected
         return selected
 
     def lookup(self, action: str) -> Candidates:

@@ -188,3 +188,18 @@ def test_the_activation_holds_only_what_the_candidates_read() -> None:
     opaque = PolicySet([compiled("m", '{"k": agent}.k == "x"')])  # a map literal
     assert opaque.lookup("x").variables == set(VARIABLES)  # every variable, to be safe
     assert [p.id for p in evaluate(opaque, variables("x", agent="x")).matched] == ["m"]
+
+
+def test_callers_choosing_agents_and_resources_cannot_grow_the_caches_without_bound(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import bastion.runtime.policy_set as policy_set
+
+    monkeypatch.setattr(policy_set, "_CACHED_ACTIONS", 8)
+    policies = PolicySet([compiled("blocked", 'agent == "agent-666"'),
+                          compiled("open", 'attributes.n > 1')])
+    for n in range(50):
+        outcome = evaluate(policies, variables(f"act.{n}", agent=f"agent-{n}", n=2))
+        assert [p.id for p in outcome.matched] == ["open"]
+    assert len(policies._selected) <= 8 and len(policies._by_action) <= 8
+    assert [p.id for p in evaluate(policies, variables("x", agent="agent-666", n=2)).matched] \
+        == ["blocked", "open"]
