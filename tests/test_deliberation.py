@@ -297,3 +297,34 @@ def test_the_reasoning_text_is_never_stored_or_logged(database_url) -> None:  # 
     logs = stream.getvalue()
     assert any(json.loads(line).get("event") == "rpc" for line in logs.splitlines())
     assert marker not in logs
+
+
+@pytest.mark.parametrize("hash_key", ["", "a-key"])
+def test_an_unkeyed_reasoning_hash_is_warned_when_serving_not_by_every_command(
+        database_url: str, hash_key: str) -> None:
+    from dataclasses import replace
+
+    from structlog.testing import capture_logs
+
+    from bastion.plugins.deliberation import DeliberationPlugin
+    from bastion.runtime.services import ServiceContext
+    from bastion.storage import Database
+
+    base = make_test_settings(database_url)
+    configured = replace(base, plugin_sections={**base.plugin_sections,
+                                                "deliberation": {"hash_key": hash_key}})
+    database = Database(database_url)
+    plugin = DeliberationPlugin()
+    try:
+        with capture_logs() as by_command:  # every CLI command configures the plugins
+            plugin.bastion_configure(settings=configured, database=database)
+        with capture_logs() as by_server:   # only the server registers their services
+            plugin.bastion_services(context=ServiceContext(
+                lifecycle=None, database=database, settings=configured,  # type: ignore[arg-type]
+                plugin_manager=None))  # type: ignore[arg-type]
+    finally:
+        database.dispose()
+    assert [e["event"] for e in by_command] == []
+    warned = [e for e in by_server if e["event"] == "deliberation_hash_unkeyed"]
+    assert len(warned) == (0 if hash_key else 1)
+    assert all(e["log_level"] == "warning" for e in warned)

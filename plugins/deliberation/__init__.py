@@ -73,10 +73,6 @@ class DeliberationPlugin:
             raise ValueError(str(error)) from None
         self.defaults = scoring.Settings().merged(overrides)
         self.database = database
-        if not self.hash_key:
-            log.warning("deliberation_hash_unkeyed",
-                        message="no plugins.deliberation.hash_key: reasoning hashes are "
-                                "plain SHA-256")
 
     @hookimpl
     def bastion_migrations(self) -> list[Any]:
@@ -84,6 +80,12 @@ class DeliberationPlugin:
 
     @hookimpl
     def bastion_services(self, context: ServiceContext) -> list[ServiceRegistration]:
+        # Said once when the server starts, not by every CLI command (which configure
+        # the plugins too but never score reasoning).
+        if not self.hash_key:
+            log.warning("deliberation_hash_unkeyed",
+                        message="no plugins.deliberation.hash_key: reasoning hashes are "
+                                "plain SHA-256")
         return [ServiceRegistration(
             name="bastion.v1.DeliberationService",
             add_to_server=deliberation_service_pb2_grpc.add_DeliberationServiceServicer_to_server,
