@@ -49,7 +49,7 @@ _ALL_VARIABLES = frozenset(VARIABLES)
 
 
 @dataclass(frozen=True)
-class ActionKeys:
+class ValueSet:
     """The values a string variable may take: these exactly, or starting with a prefix."""
 
     exact: frozenset[str]
@@ -64,10 +64,10 @@ class Pin:
     """A top-level conjunct confining ``variable`` to ``keys``."""
 
     variable: str
-    keys: ActionKeys
+    keys: ValueSet
 
 
-def action_keys(root: Node) -> ActionKeys | None:
+def action_keys(root: Node) -> ValueSet | None:
     """The actions a policy can match, or None when it is not indexable."""
     for conjunct in _conjuncts(root):
         keys = _keys(conjunct, "action")
@@ -118,27 +118,27 @@ def _string(node: Node) -> str | None:
     return node.string if node.kind == "const" else None
 
 
-def _keys(node: Node, variable: str) -> ActionKeys | None:
+def _keys(node: Node, variable: str) -> ValueSet | None:
     if node.kind != "call":
         return None
     args = node.args
     if node.name == "_==_" and node.target is None and len(args) == 2:
         for ident, const in ((args[0], args[1]), (args[1], args[0])):
             if _is_variable(ident, variable) and _string(const) is not None:
-                return ActionKeys(frozenset([_string(const) or ""]), frozenset())
+                return ValueSet(frozenset([_string(const) or ""]), frozenset())
     if node.name == "@in" and len(args) == 2 and _is_variable(args[0], variable) \
             and args[1].kind == "list":
         values = [_string(e) for e in args[1].args]
         if all(x is not None for x in values):
-            return ActionKeys(frozenset(x or "" for x in values), frozenset())
+            return ValueSet(frozenset(x or "" for x in values), frozenset())
     if node.name == "startsWith" and node.target is not None \
             and _is_variable(node.target, variable) \
             and len(args) == 1 and _string(args[0]) is not None:
-        return ActionKeys(frozenset(), frozenset([_string(args[0]) or ""]))
+        return ValueSet(frozenset(), frozenset([_string(args[0]) or ""]))
     if node.name == "_||_" and node.target is None:
         sides = [_keys(a, variable) for a in args]
         if all(s is not None for s in sides):
-            return ActionKeys(frozenset().union(*(s.exact for s in sides if s)),
+            return ValueSet(frozenset().union(*(s.exact for s in sides if s)),
                               frozenset().union(*(s.prefixes for s in sides if s)))
     return None
 

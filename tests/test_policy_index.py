@@ -11,7 +11,7 @@ import pytest
 
 from bastion.runtime.policies import VARIABLES, PolicyDef, compile_policy, request_variables
 from bastion.runtime.policy_eval import evaluate
-from bastion.runtime.policy_set import ActionKeys, Pin, PolicySet, action_keys, pins
+from bastion.runtime.policy_set import ValueSet, Pin, PolicySet, action_keys, pins
 
 
 class Counting:
@@ -37,13 +37,13 @@ def variables(action: str, *, agent: str = "", resource: str = "", run: str = ""
 
 
 @pytest.mark.parametrize(("expression", "keys"), [
-    ('action == "a.b"', ActionKeys(frozenset({"a.b"}), frozenset())),
-    ('"a.b" == action && attributes.x > 1', ActionKeys(frozenset({"a.b"}), frozenset())),
-    ('attributes.x > 1 && action in ["a", "b"]', ActionKeys(frozenset({"a", "b"}), frozenset())),
-    ('action.startsWith("tool.") && agent == "x"', ActionKeys(frozenset(), frozenset({"tool."}))),
-    ('action == "a" || action.startsWith("p.")', ActionKeys(frozenset({"a"}), frozenset({"p."}))),
+    ('action == "a.b"', ValueSet(frozenset({"a.b"}), frozenset())),
+    ('"a.b" == action && attributes.x > 1', ValueSet(frozenset({"a.b"}), frozenset())),
+    ('attributes.x > 1 && action in ["a", "b"]', ValueSet(frozenset({"a", "b"}), frozenset())),
+    ('action.startsWith("tool.") && agent == "x"', ValueSet(frozenset(), frozenset({"tool."}))),
+    ('action == "a" || action.startsWith("p.")', ValueSet(frozenset({"a"}), frozenset({"p."}))),
     ('(attributes.x > 1 && action == "a") && resource == "r"',
-     ActionKeys(frozenset({"a"}), frozenset())),
+     ValueSet(frozenset({"a"}), frozenset())),
     ('action == "a" || attributes.x > 1', None),       # the disjunction is not confined
     ('action != "a"', None),
     ('!(action == "a")', None),
@@ -51,7 +51,7 @@ def variables(action: str, *, agent: str = "", resource: str = "", run: str = ""
     ('[1].all(action, action == 1)', None),             # a comprehension variable, not action
     ("true", None),
 ])
-def test_which_actions_a_policy_can_match(expression: str, keys: ActionKeys | None) -> None:
+def test_which_actions_a_policy_can_match(expression: str, keys: ValueSet | None) -> None:
     assert action_keys(compiled("p", expression).root) == keys
 
 
@@ -129,12 +129,12 @@ def test_fifty_policies_for_other_actions_cost_nothing() -> None:
 
 
 @pytest.mark.parametrize(("expression", "expected"), [
-    ('agent == "x"', (Pin("agent", ActionKeys(frozenset({"x"}), frozenset())),)),
+    ('agent == "x"', (Pin("agent", ValueSet(frozenset({"x"}), frozenset())),)),
     ('action == "a" && resource.startsWith("/srv/") && run in ["r1", "r2"]',
-     (Pin("resource", ActionKeys(frozenset(), frozenset({"/srv/"}))),
-      Pin("run", ActionKeys(frozenset({"r1", "r2"}), frozenset())))),
+     (Pin("resource", ValueSet(frozenset(), frozenset({"/srv/"}))),
+      Pin("run", ValueSet(frozenset({"r1", "r2"}), frozenset())))),
     ('tenant == "t" || tenant.startsWith("p.")',
-     (Pin("tenant", ActionKeys(frozenset({"t"}), frozenset({"p."}))),)),
+     (Pin("tenant", ValueSet(frozenset({"t"}), frozenset({"p."}))),)),
     ('agent != "x"', ()),
     ('agent == "x" || attributes.a == 1', ()),          # the disjunction is not confined
     ('agent == attributes.who', ()),
